@@ -1,0 +1,12 @@
+# VOXLINE_SANITIZE="address;undefined" or "thread". Applies to every target in the tree.
+if(VOXLINE_SANITIZE)
+  list(JOIN VOXLINE_SANITIZE "," _voxline_san)
+  if(_voxline_san MATCHES "thread" AND _voxline_san MATCHES "address")
+    message(FATAL_ERROR "VOXLINE_SANITIZE: thread cannot be combined with address")
+  endif()
+  # Recoverable UBSan so that checked-in suppressions (tests/sanitizers/ubsan.supp) apply;
+  # UBSAN_OPTIONS=halt_on_error=1 still makes any unsuppressed report fatal.
+  add_compile_options(-fsanitize=${_voxline_san} -fno-omit-frame-pointer -g)
+  add_link_options(-fsanitize=${_voxline_san})
+  message(STATUS "voxline: sanitizers ${_voxline_san}")
+endif()

@@ -1,0 +1,89 @@
+// File: status.hpp
+// Status: an error code from a small canonical set plus a message. The numeric values are the
+// ones the C ABI exposes as voxline_status; they never change and new codes are only appended.
+//
+//   Status s = queue.push(frame);
+//   if (!s.ok()) VOXLINE_LOG_WARN(log, "dropped frame: {}", s.to_string());
+//
+// Thread-safety: a Status is a value; distinct objects may be used from any thread.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "voxline/core/export.hpp"
+
+namespace voxline {
+
+// Canonical error codes. Choose the most specific code a caller can act on.
+enum class StatusCode : int {
+  kOk = 0,
+  kInvalidArgument = -1,      // the caller passed something wrong (NULL, schema mismatch, bad key)
+  kTimeout = -2,              // a deadline expired before the operation completed
+  kUnavailable = -3,          // peer/server unreachable or failed transiently (5xx, dropped link)
+  kQueueFull = -4,            // a bounded queue or local resource refused more work
+  kBufferTooSmall = -5,       // a caller-supplied buffer cannot hold the result
+  kCancelled = -6,            // the operation was cancelled (barge-in, shutdown)
+  kUnauthenticated = -7,      // credentials missing or refused (401/403, close 1008)
+  kRateLimited = -8,          // the peer or a local limiter asked us to slow down (429)
+  kNotFound = -9,             // a requested entity does not exist
+  kConflict = -10,            // a uniqueness / version / capacity rule refused the change
+  kFailedPrecondition = -11,  // the system is not in a state that allows this (closed, too new)
+  kProtocolError = -12,       // the peer sent something that violates its protocol
+  kUnsupported = -13,         // a valid request this build or backend cannot serve
+  kInternal = -99,            // a bug or an unexpected failure; the message says where
+};
+
+// Static, never-NULL name of a code, e.g. "TIMEOUT".
+VOXLINE_API const char *status_code_name(StatusCode code) noexcept;
+
+class VOXLINE_API Status {
+ public:
+  Status() noexcept = default;  // OK
+  Status(StatusCode code, std::string message);
+
+  static Status Ok() noexcept { return Status(); }
+
+  bool ok() const noexcept { return code_ == StatusCode::kOk; }
+  StatusCode code() const noexcept { return code_; }
+  const std::string &message() const noexcept { return message_; }
+  // "TIMEOUT: connect to api.deepgram.com took longer than 5000 ms" (or "OK").
+  std::string to_string() const;
+
+  // Returns a copy whose message is "<context>: <message>"; OK stays OK.
+  Status with_context(std::string_view context) const;
+
+  friend bool operator==(const Status &a, const Status &b) noexcept {
+    return a.code_ == b.code_ && a.message_ == b.message_;
+  }
+  friend bool operator!=(const Status &a, const Status &b) noexcept { return !(a == b); }
+
+ private:
+  StatusCode code_ = StatusCode::kOk;
+  std::string message_;
+};
+
+// Factories, one per code, so call sites read as the condition they report.
+VOXLINE_API Status invalid_argument(std::string message);
+VOXLINE_API Status timeout_error(std::string message);
+VOXLINE_API Status unavailable(std::string message);
+VOXLINE_API Status queue_full(std::string message);
+VOXLINE_API Status buffer_too_small(std::string message);
+VOXLINE_API Status cancelled(std::string message);
+VOXLINE_API Status unauthenticated(std::string message);
+VOXLINE_API Status rate_limited(std::string message);
+VOXLINE_API Status not_found(std::string message);
+VOXLINE_API Status conflict(std::string message);
+VOXLINE_API Status failed_precondition(std::string message);
+VOXLINE_API Status protocol_error(std::string message);
+VOXLINE_API Status unsupported(std::string message);
+VOXLINE_API Status internal_error(std::string message);
+
+}  // namespace voxline
+
+// Returns early from the enclosing function when `expr` (a Status) is not OK.
+#define VOXLINE_RETURN_IF_ERROR(expr)                          \
+  do {                                                         \
+    ::voxline::Status voxline_status_tmp_ = (expr);            \
+    if (!voxline_status_tmp_.ok()) return voxline_status_tmp_; \
+  } while (0)
