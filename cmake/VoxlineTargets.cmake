@@ -50,8 +50,11 @@ function(voxline_add_combined_library)
     endforeach()
   endforeach()
   if(EXISTS ${PROJECT_SOURCE_DIR}/capi/voxline.map)
-    target_link_options(voxline PRIVATE
-      -Wl,--version-script=${PROJECT_SOURCE_DIR}/capi/voxline.map -Wl,--no-undefined)
+    target_link_options(voxline PRIVATE -Wl,--version-script=${PROJECT_SOURCE_DIR}/capi/voxline.map)
+    # clang leaves sanitizer runtimes out of shared libraries, so --no-undefined only without them.
+    if(NOT VOXLINE_SANITIZE)
+      target_link_options(voxline PRIVATE -Wl,--no-undefined)
+    endif()
     set_property(TARGET voxline APPEND PROPERTY LINK_DEPENDS ${PROJECT_SOURCE_DIR}/capi/voxline.map)
   endif()
   add_library(voxline::voxline ALIAS voxline)
