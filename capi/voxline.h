@@ -35,7 +35,9 @@ typedef enum voxline_status {
   VOXLINE_E_FAILED_PRECONDITION = -11,
   VOXLINE_E_PROTOCOL = -12,
   VOXLINE_E_UNSUPPORTED = -13,
-  VOXLINE_E_INTERNAL = -99
+  VOXLINE_E_INTERNAL = -99,
+  /* Not a status: pins the enum to 32 bits so every int value is a valid voxline_status. */
+  VOXLINE_STATUS_FORCE_INT32_ = 0x7fffffff
 } voxline_status;
 
 /* Library version "MAJOR.MINOR.PATCH". Static storage, never NULL. Since 0.1. */
