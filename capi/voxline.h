@@ -33,7 +33,7 @@ typedef enum voxline_status {
   VOXLINE_E_NOT_FOUND = -9,
   VOXLINE_E_CONFLICT = -10,
   VOXLINE_E_FAILED_PRECONDITION = -11,
-  VOXLINE_E_PROTOCOL = -12,
+  VOXLINE_E_PROTOCOL_ERROR = -12,
   VOXLINE_E_UNSUPPORTED = -13,
   VOXLINE_E_INTERNAL = -99,
   /* Not a status: pins the enum to 32 bits so every int value is a valid voxline_status. */

@@ -21,7 +21,7 @@ STATUS_CODES = {
     -9: "NOT_FOUND",
     -10: "CONFLICT",
     -11: "FAILED_PRECONDITION",
-    -12: "PROTOCOL",
+    -12: "PROTOCOL_ERROR",
     -13: "UNSUPPORTED",
     -99: "INTERNAL",
 }

@@ -47,7 +47,7 @@ TEST_CASE("status codes keep the numbers the C ABI exposes") {
   CHECK(static_cast<int>(StatusCode::kNotFound) == VOXLINE_E_NOT_FOUND);
   CHECK(static_cast<int>(StatusCode::kConflict) == VOXLINE_E_CONFLICT);
   CHECK(static_cast<int>(StatusCode::kFailedPrecondition) == VOXLINE_E_FAILED_PRECONDITION);
-  CHECK(static_cast<int>(StatusCode::kProtocolError) == VOXLINE_E_PROTOCOL);
+  CHECK(static_cast<int>(StatusCode::kProtocolError) == VOXLINE_E_PROTOCOL_ERROR);
   CHECK(static_cast<int>(StatusCode::kUnsupported) == VOXLINE_E_UNSUPPORTED);
   CHECK(static_cast<int>(StatusCode::kInternal) == VOXLINE_E_INTERNAL);
   CHECK(std::string(voxline_status_str(VOXLINE_E_TIMEOUT)) == "TIMEOUT");
