@@ -1,0 +1,145 @@
+#include "voxline/net/sse_parser.hpp"
+
+#include <cstring>
+
+namespace voxline {
+
+namespace {
+constexpr std::string_view kBom = "\xEF\xBB\xBF";
+
+bool all_digits(std::string_view s) {
+  if (s.empty() || s.size() > 18) return false;  // 18 digits always fit in int64
+  for (char c : s)
+    if (c < '0' || c > '9') return false;
+  return true;
+}
+}  // namespace
+
+SseParser::SseParser(SseParserOptions options) : options_(options) {}
+
+void SseParser::reset() {
+  line_.clear();
+  data_.clear();
+  event_type_.clear();
+  last_event_id_.clear();
+  event_retry_.reset();
+  retry_ms_.reset();
+  has_data_ = false;
+  saw_field_ = false;
+  last_was_cr_ = false;
+  at_stream_start_ = true;
+  failed_ = false;
+  bytes_fed_ = 0;
+}
+
+bool SseParser::has_partial_event() const noexcept {
+  return !line_.empty() || saw_field_;
+}
+
+Status SseParser::feed(std::string_view bytes, std::vector<SseEvent> &out) {
+  if (failed_) return failed_precondition("SSE parser failed earlier; reset() it");
+  bytes_fed_ += bytes.size();
+  size_t pos = 0;
+  const size_t n = bytes.size();
+  while (pos < n) {
+    // A CR that ended the previous line swallows one LF right after it, even across chunks.
+    if (last_was_cr_) {
+      last_was_cr_ = false;
+      if (bytes[pos] == '\n') {
+        ++pos;
+        continue;
+      }
+    }
+    const char *start = bytes.data() + pos;
+    size_t len = n - pos;
+    size_t eol = len;
+    for (size_t i = 0; i < len; ++i) {
+      if (start[i] == '\n' || start[i] == '\r') {
+        eol = i;
+        break;
+      }
+    }
+    if (line_.size() + eol + data_.size() > options_.max_event_bytes) {
+      failed_ = true;
+      return protocol_error("SSE event exceeds " + std::to_string(options_.max_event_bytes) + " bytes");
+    }
+    if (eol == len) {  // no terminator in this chunk: keep the partial line
+      line_.append(start, len);
+      break;
+    }
+    Status s;
+    if (line_.empty()) {
+      s = process_line(std::string_view(start, eol), out);
+    } else {
+      line_.append(start, eol);
+      std::string line;
+      line.swap(line_);
+      s = process_line(line, out);
+    }
+    if (!s.ok()) {
+      failed_ = true;
+      return s;
+    }
+    last_was_cr_ = start[eol] == '\r';
+    pos += eol + 1;
+  }
+  return Status::Ok();
+}
+
+Status SseParser::process_line(std::string_view line, std::vector<SseEvent> &out) {
+  if (at_stream_start_) {
+    at_stream_start_ = false;
+    if (line.substr(0, kBom.size()) == kBom) line.remove_prefix(kBom.size());
+  }
+  if (line.empty()) {
+    dispatch(out);
+    return Status::Ok();
+  }
+  if (line[0] == ':') return Status::Ok();  // comment / keep-alive
+  std::string_view field = line;
+  std::string_view value;
+  const size_t colon = line.find(':');
+  if (colon != std::string_view::npos) {
+    field = line.substr(0, colon);
+    value = line.substr(colon + 1);
+    if (!value.empty() && value[0] == ' ') value.remove_prefix(1);
+  }
+  saw_field_ = true;
+  if (field == "data") {
+    if (data_.size() + value.size() + 1 > options_.max_event_bytes)
+      return protocol_error("SSE event exceeds " + std::to_string(options_.max_event_bytes) + " bytes");
+    if (has_data_) data_.push_back('\n');
+    data_.append(value.data(), value.size());
+    has_data_ = true;
+  } else if (field == "event") {
+    event_type_.assign(value.data(), value.size());
+  } else if (field == "id") {
+    if (value.find('\0') == std::string_view::npos) last_event_id_.assign(value.data(), value.size());
+  } else if (field == "retry") {
+    if (all_digits(value)) {
+      const int64_t ms = std::stoll(std::string(value));
+      retry_ms_ = ms;
+      event_retry_ = ms;
+    }
+  }
+  // Unknown fields are ignored, as the format requires.
+  return Status::Ok();
+}
+
+void SseParser::dispatch(std::vector<SseEvent> &out) {
+  if (has_data_) {
+    SseEvent ev;
+    if (!event_type_.empty()) ev.event = event_type_;
+    ev.data = std::move(data_);
+    ev.id = last_event_id_;
+    ev.retry_ms = event_retry_;
+    out.push_back(std::move(ev));
+  }
+  data_.clear();
+  event_type_.clear();
+  event_retry_.reset();
+  has_data_ = false;
+  saw_field_ = false;
+}
+
+}  // namespace voxline

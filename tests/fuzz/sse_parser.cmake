@@ -1,0 +1,1 @@
+voxline_add_fuzzer(sse_parser LIBS voxline::net)
