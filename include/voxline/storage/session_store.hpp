@@ -1,0 +1,139 @@
+// File: session_store.hpp
+// SessionStore: state shared by the calls of one process (MemorySessionStore) or of many
+// processes on many machines (RedisSessionStore). It holds three kinds of data:
+//   - per-call session documents: a JSON object with a TTL and a version number, read with
+//     get_session, written with put_session / patch_session under compare-and-set;
+//   - slot holds: a call reserves one unit of a bookable slot ("bay-2/2026-11-25T09:00") for N
+//     seconds while it talks to the caller, then confirms it (hold -> booking count) after the
+//     SQL appointment row is written, or releases it. Holds plus bookings never exceed the
+//     capacity the caller passes; expired holds free their unit by themselves;
+//   - per-caller rate limits: at most `limit` accepted calls per sliding `window`.
+// Every operation takes a Deadline and returns TIMEOUT / UNAVAILABLE instead of blocking past it.
+//
+// Booking flow across processes (the ToolRouter's book_appointment):
+//   VOXLINE_ASSIGN_OR_RETURN(SlotHold h, store.hold_slot(slot, call_id, bays, 120s, deadline));
+//   Status s = appointments.insert(...);              // SQL transaction
+//   if (!s.ok()) { store.release_slot(slot, call_id, deadline); return s; }
+//   store.confirm_slot(slot, call_id, std::chrono::hours(24 * 14), deadline);
+//
+// Identifiers (call ids, slot ids, holder ids, caller ids) are 1..256 bytes of printable ASCII
+// without spaces, '{' or '}' (braces would break Redis Cluster hash tags); anything else is
+// INVALID_ARGUMENT. Documents are JSON objects of at most kMaxDocumentBytes.
+//
+// Ownership: the host creates a store and keeps it alive while sessions use it; there is no
+// global instance. Thread-safety: every method may be called concurrently from any thread.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "voxline/core/deadline.hpp"
+#include "voxline/core/export.hpp"
+#include "voxline/core/health.hpp"
+#include "voxline/core/result.hpp"
+
+namespace voxline {
+
+// A session document as stored.
+struct SessionDocument {
+  std::string json;         // compact JSON object text
+  uint64_t version = 0;     // 1 after the first put, +1 after every successful write
+  Millis ttl_remaining{0};  // time until the document expires
+};
+
+// The counts on one slot, after the operation that returned them.
+struct SlotState {
+  int holds = 0;   // live (unexpired) holds
+  int booked = 0;  // confirmed bookings still retained
+};
+
+// A successful hold.
+struct SlotHold {
+  SlotState state;       // including this hold
+  Millis expires_in{0};  // lifetime left of this hold
+};
+
+// The answer of the rate limiter for one attempt.
+struct RateDecision {
+  bool allowed = false;
+  int remaining = 0;      // attempts still allowed in the current window after this one
+  Millis retry_after{0};  // when denied: time until the oldest counted attempt leaves the window
+};
+
+class VOXLINE_API SessionStore {
+ public:
+  // put_session/patch_session `expected_version` values besides an exact version.
+  static constexpr uint64_t kAnyVersion = std::numeric_limits<uint64_t>::max();  // unconditional
+  static constexpr uint64_t kNewSession = 0;  // only if no live document exists
+  static constexpr size_t kMaxDocumentBytes = 1u << 20;
+  static constexpr size_t kMaxIdBytes = 256;
+  static constexpr Millis kMaxTtl = std::chrono::hours(24 * 30);
+  static constexpr int kMaxCapacity = 100000;
+
+  virtual ~SessionStore() = default;
+
+  // "memory" or "redis".
+  virtual std::string_view backend() const noexcept = 0;
+
+  // --- session documents -------------------------------------------------------------------
+  // The live document of `call_id`; NOT_FOUND when absent or expired.
+  virtual Result<SessionDocument> get_session(std::string_view call_id, const Deadline &deadline) = 0;
+  // Replaces the document (a JSON object) and sets its TTL; returns the new version.
+  // expected_version: kAnyVersion, kNewSession (CONFLICT if one exists) or an exact version
+  // (NOT_FOUND if none exists, CONFLICT if it differs).
+  virtual Result<uint64_t> put_session(std::string_view call_id, std::string_view json, Millis ttl,
+                                       uint64_t expected_version, const Deadline &deadline) = 0;
+  // Applies a JSON merge patch (RFC 7386; the patch is an object, null deletes a member) and
+  // returns the stored result. `ttl` of 0 keeps the remaining TTL. With kAnyVersion a concurrent
+  // writer makes it re-read and retry until the deadline; with an exact version it is one
+  // compare-and-set (CONFLICT on mismatch). The default implementation is get + CAS put.
+  virtual Result<SessionDocument> patch_session(std::string_view call_id, std::string_view merge_patch,
+                                                Millis ttl, uint64_t expected_version,
+                                                const Deadline &deadline);
+  // Removes the document; NOT_FOUND when there was none.
+  virtual Status delete_session(std::string_view call_id, const Deadline &deadline) = 0;
+
+  // --- slot holds ----------------------------------------------------------------------------
+  // Holds one unit of `slot` for `holder` for `ttl`. CONFLICT when holds + bookings already
+  // reach `capacity` (the message says when the earliest hold expires). Holding again as the same
+  // holder refreshes the TTL and never takes a second unit.
+  virtual Result<SlotHold> hold_slot(std::string_view slot, std::string_view holder, int capacity, Millis ttl,
+                                     const Deadline &deadline) = 0;
+  // Drops `holder`'s hold; NOT_FOUND when `holder` holds nothing live there (so one call can
+  // never release another's hold).
+  virtual Status release_slot(std::string_view slot, std::string_view holder, const Deadline &deadline) = 0;
+  // Turns `holder`'s live hold into a booking retained for `retention` (keeps the unit taken
+  // after the hold would have expired); NOT_FOUND when `holder` holds nothing live there.
+  virtual Result<SlotState> confirm_slot(std::string_view slot, std::string_view holder, Millis retention,
+                                         const Deadline &deadline) = 0;
+  // Gives back one booked unit (appointment cancelled); NOT_FOUND when nothing is booked.
+  virtual Result<SlotState> cancel_booking(std::string_view slot, const Deadline &deadline) = 0;
+  // The current counts of `slot` (zeros for an unknown slot).
+  virtual Result<SlotState> slot_state(std::string_view slot, const Deadline &deadline) = 0;
+
+  // --- rate limiting -------------------------------------------------------------------------
+  // Counts one attempt by `caller` if fewer than `limit` were accepted in the last `window`
+  // (sliding). Denied attempts are not counted, so retrying does not extend the wait.
+  virtual Result<RateDecision> check_rate(std::string_view caller, int limit, Millis window,
+                                          const Deadline &deadline) = 0;
+
+  // --- health --------------------------------------------------------------------------------
+  // Probes the backend (PING for Redis) and reports its latency; never blocks past `deadline`.
+  virtual HealthCheck ping(const Deadline &deadline) = 0;
+};
+
+namespace detail {
+// Argument checks shared by every backend (INVALID_ARGUMENT naming `what`).
+VOXLINE_API Status validate_store_id(std::string_view id, std::string_view what);
+VOXLINE_API Status validate_ttl(Millis ttl, std::string_view what);
+// Checks that `json` is one JSON object within kMaxDocumentBytes; returns it compacted.
+VOXLINE_API Result<std::string> normalize_document(std::string_view json);
+// RFC 7386 merge of `patch` (a JSON object) into `document` (a JSON object); returns compact JSON.
+VOXLINE_API Result<std::string> apply_merge_patch(std::string_view document, std::string_view patch);
+}  // namespace detail
+
+}  // namespace voxline

@@ -1,0 +1,404 @@
+// MemorySessionStore: maps behind one mutex, with expiry on the injected Clock's steady time.
+#include "voxline/storage/memory_session_store.hpp"
+
+#include <algorithm>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "storage/session_store/store_metrics.hpp"
+
+namespace voxline {
+
+namespace {
+
+Millis ms_between(SteadyTime from, SteadyTime to) {
+  if (to <= from) return Millis(0);
+  // Round up so a live entry never reports 0 ms left.
+  return std::chrono::ceil<Millis>(to - from);
+}
+
+// Times one operation on the real steady clock (the injected clock may be a ManualClock).
+class OpTimer {
+ public:
+  OpTimer(detail::StoreMetrics &metrics, detail::StoreOp op)
+      : metrics_(metrics), op_(op), start_(std::chrono::steady_clock::now()) {}
+  template <typename T>
+  T done(T result) {
+    metrics_.record(op_, elapsed_ms(start_, std::chrono::steady_clock::now()), status_of(result));
+    return result;
+  }
+
+ private:
+  static const Status &status_of(const Status &s) { return s; }
+  template <typename U>
+  static const Status &status_of(const Result<U> &r) {
+    return r.status();
+  }
+  detail::StoreMetrics &metrics_;
+  detail::StoreOp op_;
+  SteadyTime start_;
+};
+
+Status expired_before_start(const Deadline &deadline, const char *op) {
+  if (deadline.expired())
+    return timeout_error(fmt::format("session store {}: deadline expired before start", op));
+  return Status::Ok();
+}
+
+}  // namespace
+
+struct MemorySessionStore::Impl {
+  struct Doc {
+    std::string json;
+    uint64_t version = 0;
+    SteadyTime expires;
+  };
+  struct Slot {
+    std::map<std::string, SteadyTime, std::less<>> holds;  // holder -> expiry
+    int booked = 0;
+    SteadyTime booked_until;
+  };
+  struct Rate {
+    std::deque<SteadyTime> accepted;  // ascending
+    Millis window{0};
+  };
+
+  Impl(const Clock &c, MetricsRegistry &registry, size_t max)
+      : clock(c), metrics(registry, "memory"), max_entries(max) {}
+
+  const Clock &clock;
+  detail::StoreMetrics metrics;
+  const size_t max_entries;
+
+  std::mutex mu;
+  std::unordered_map<std::string, Doc> docs;
+  std::unordered_map<std::string, Slot> slots;
+  std::unordered_map<std::string, Rate> rates;
+  size_t ops_since_sweep = 0;
+
+  size_t entries() const { return docs.size() + slots.size() + rates.size(); }
+
+  // Drops expired holds and bookings; true when the slot is empty and may be erased.
+  static bool purge_slot(Slot &s, SteadyTime now) {
+    for (auto it = s.holds.begin(); it != s.holds.end();) {
+      it = it->second <= now ? s.holds.erase(it) : std::next(it);
+    }
+    if (s.booked > 0 && s.booked_until <= now) s.booked = 0;
+    return s.holds.empty() && s.booked == 0;
+  }
+  static bool purge_rate(Rate &r, SteadyTime now) {
+    while (!r.accepted.empty() && r.accepted.front() + r.window <= now) r.accepted.pop_front();
+    return r.accepted.empty();
+  }
+
+  void sweep(SteadyTime now) {
+    for (auto it = docs.begin(); it != docs.end();)
+      it = it->second.expires <= now ? docs.erase(it) : std::next(it);
+    for (auto it = slots.begin(); it != slots.end();)
+      it = purge_slot(it->second, now) ? slots.erase(it) : std::next(it);
+    for (auto it = rates.begin(); it != rates.end();)
+      it = purge_rate(it->second, now) ? rates.erase(it) : std::next(it);
+    ops_since_sweep = 0;
+  }
+  // Amortised O(1): a full sweep after as many operations as there are entries.
+  void maybe_sweep(SteadyTime now) {
+    if (++ops_since_sweep >= std::max<size_t>(256, entries())) sweep(now);
+  }
+  // Room for one more key; sweeps once before refusing.
+  Status make_room(SteadyTime now) {
+    if (entries() < max_entries) return Status::Ok();
+    sweep(now);
+    if (entries() < max_entries) return Status::Ok();
+    return queue_full(fmt::format("memory session store holds {} live entries (max_entries)", max_entries));
+  }
+  Doc *live_doc(const std::string &key, SteadyTime now) {
+    auto it = docs.find(key);
+    if (it == docs.end()) return nullptr;
+    if (it->second.expires <= now) {
+      docs.erase(it);
+      return nullptr;
+    }
+    return &it->second;
+  }
+  // The slot's counts after purging, without creating it.
+  SlotState state_of(const std::string &key, SteadyTime now) {
+    auto it = slots.find(key);
+    if (it == slots.end()) return {};
+    if (purge_slot(it->second, now)) {
+      slots.erase(it);
+      return {};
+    }
+    return {static_cast<int>(it->second.holds.size()), it->second.booked};
+  }
+};
+
+MemorySessionStore::MemorySessionStore(MemorySessionStoreOptions options)
+    : impl_(std::make_unique<Impl>(options.clock != nullptr ? *options.clock : Clock::system(),
+                                   options.metrics != nullptr ? *options.metrics : MetricsRegistry::global(),
+                                   options.max_entries)) {}
+
+MemorySessionStore::~MemorySessionStore() = default;
+
+size_t MemorySessionStore::live_entries() {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  impl_->sweep(impl_->clock.now());
+  return impl_->entries();
+}
+
+Result<SessionDocument> MemorySessionStore::get_session(std::string_view call_id, const Deadline &deadline) {
+  OpTimer t(impl_->metrics, detail::StoreOp::kGet);
+  auto run = [&]() -> Result<SessionDocument> {
+    VOXLINE_RETURN_IF_ERROR(detail::validate_store_id(call_id, "call id"));
+    VOXLINE_RETURN_IF_ERROR(expired_before_start(deadline, "get"));
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    const SteadyTime now = impl_->clock.now();
+    impl_->maybe_sweep(now);
+    const Impl::Doc *doc = impl_->live_doc(std::string(call_id), now);
+    if (doc == nullptr) return not_found(fmt::format("no live session document for {}", call_id));
+    SessionDocument out;
+    out.json = doc->json;
+    out.version = doc->version;
+    out.ttl_remaining = ms_between(now, doc->expires);
+    return out;
+  };
+  return t.done(run());
+}
+
+Result<uint64_t> MemorySessionStore::put_session(std::string_view call_id, std::string_view json, Millis ttl,
+                                                 uint64_t expected_version, const Deadline &deadline) {
+  OpTimer t(impl_->metrics, detail::StoreOp::kPut);
+  auto run = [&]() -> Result<uint64_t> {
+    VOXLINE_RETURN_IF_ERROR(detail::validate_store_id(call_id, "call id"));
+    VOXLINE_RETURN_IF_ERROR(detail::validate_ttl(ttl, "session ttl"));
+    VOXLINE_ASSIGN_OR_RETURN(std::string doc_text, detail::normalize_document(json));
+    VOXLINE_RETURN_IF_ERROR(expired_before_start(deadline, "put"));
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    const SteadyTime now = impl_->clock.now();
+    impl_->maybe_sweep(now);
+    const std::string key(call_id);
+    Impl::Doc *doc = impl_->live_doc(key, now);
+    if (expected_version == kNewSession && doc != nullptr)
+      return conflict(fmt::format("session {} already exists at version {}", call_id, doc->version));
+    if (expected_version != kNewSession && expected_version != kAnyVersion) {
+      if (doc == nullptr) return not_found(fmt::format("no live session document for {}", call_id));
+      if (doc->version != expected_version)
+        return conflict(
+            fmt::format("session {} is at version {}, not {}", call_id, doc->version, expected_version));
+    }
+    if (doc == nullptr) {
+      VOXLINE_RETURN_IF_ERROR(impl_->make_room(now));
+      doc = &impl_->docs[key];
+    }
+    doc->json = std::move(doc_text);
+    doc->version += 1;
+    doc->expires = now + ttl;
+    return doc->version;
+  };
+  return t.done(run());
+}
+
+Status MemorySessionStore::delete_session(std::string_view call_id, const Deadline &deadline) {
+  OpTimer t(impl_->metrics, detail::StoreOp::kDelete);
+  auto run = [&]() -> Status {
+    VOXLINE_RETURN_IF_ERROR(detail::validate_store_id(call_id, "call id"));
+    VOXLINE_RETURN_IF_ERROR(expired_before_start(deadline, "delete"));
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    const SteadyTime now = impl_->clock.now();
+    const std::string key(call_id);
+    if (impl_->live_doc(key, now) == nullptr)
+      return not_found(fmt::format("no live session document for {}", call_id));
+    impl_->docs.erase(key);
+    return Status::Ok();
+  };
+  return t.done(run());
+}
+
+Result<SlotHold> MemorySessionStore::hold_slot(std::string_view slot, std::string_view holder, int capacity,
+                                               Millis ttl, const Deadline &deadline) {
+  OpTimer t(impl_->metrics, detail::StoreOp::kHold);
+  auto run = [&]() -> Result<SlotHold> {
+    VOXLINE_RETURN_IF_ERROR(detail::validate_store_id(slot, "slot id"));
+    VOXLINE_RETURN_IF_ERROR(detail::validate_store_id(holder, "holder id"));
+    VOXLINE_RETURN_IF_ERROR(detail::validate_ttl(ttl, "hold ttl"));
+    if (capacity < 1 || capacity > kMaxCapacity)
+      return invalid_argument(fmt::format("slot capacity must be in 1..{}, got {}", kMaxCapacity, capacity));
+    VOXLINE_RETURN_IF_ERROR(expired_before_start(deadline, "hold"));
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    const SteadyTime now = impl_->clock.now();
+    impl_->maybe_sweep(now);
+    const std::string key(slot);
+    auto it = impl_->slots.find(key);
+    if (it == impl_->slots.end()) {
+      VOXLINE_RETURN_IF_ERROR(impl_->make_room(now));
+      it = impl_->slots.emplace(key, Impl::Slot{}).first;
+    }
+    Impl::Slot &s = it->second;
+    Impl::purge_slot(s, now);
+    auto mine = s.holds.find(holder);
+    if (mine == s.holds.end()) {
+      const int used = static_cast<int>(s.holds.size()) + s.booked;
+      if (used >= capacity) {
+        SteadyTime earliest = SteadyTime::max();
+        for (const auto &h : s.holds) earliest = std::min(earliest, h.second);
+        return conflict(fmt::format(
+            "slot {} is full: {} held + {} booked of capacity {}{}", slot, s.holds.size(), s.booked, capacity,
+            earliest == SteadyTime::max()
+                ? std::string()
+                : fmt::format("; earliest hold expires in {} ms", ms_between(now, earliest).count())));
+      }
+      mine = s.holds.emplace(std::string(holder), now + ttl).first;
+    } else {
+      mine->second = now + ttl;  // same holder again: refresh, never a second unit
+    }
+    SlotHold out;
+    out.state = {static_cast<int>(s.holds.size()), s.booked};
+    out.expires_in = ttl;
+    return out;
+  };
+  return t.done(run());
+}
+
+Status MemorySessionStore::release_slot(std::string_view slot, std::string_view holder,
+                                        const Deadline &deadline) {
+  OpTimer t(impl_->metrics, detail::StoreOp::kRelease);
+  auto run = [&]() -> Status {
+    VOXLINE_RETURN_IF_ERROR(detail::validate_store_id(slot, "slot id"));
+    VOXLINE_RETURN_IF_ERROR(detail::validate_store_id(holder, "holder id"));
+    VOXLINE_RETURN_IF_ERROR(expired_before_start(deadline, "release"));
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    const SteadyTime now = impl_->clock.now();
+    auto it = impl_->slots.find(std::string(slot));
+    if (it != impl_->slots.end()) {
+      Impl::purge_slot(it->second, now);
+      auto mine = it->second.holds.find(holder);
+      if (mine != it->second.holds.end()) {
+        it->second.holds.erase(mine);
+        if (it->second.holds.empty() && it->second.booked == 0) impl_->slots.erase(it);
+        return Status::Ok();
+      }
+    }
+    return not_found(fmt::format("{} holds nothing live on slot {}", holder, slot));
+  };
+  return t.done(run());
+}
+
+Result<SlotState> MemorySessionStore::confirm_slot(std::string_view slot, std::string_view holder,
+                                                   Millis retention, const Deadline &deadline) {
+  OpTimer t(impl_->metrics, detail::StoreOp::kConfirm);
+  auto run = [&]() -> Result<SlotState> {
+    VOXLINE_RETURN_IF_ERROR(detail::validate_store_id(slot, "slot id"));
+    VOXLINE_RETURN_IF_ERROR(detail::validate_store_id(holder, "holder id"));
+    VOXLINE_RETURN_IF_ERROR(detail::validate_ttl(retention, "booking retention"));
+    VOXLINE_RETURN_IF_ERROR(expired_before_start(deadline, "confirm"));
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    const SteadyTime now = impl_->clock.now();
+    auto it = impl_->slots.find(std::string(slot));
+    if (it != impl_->slots.end()) {
+      Impl::Slot &s = it->second;
+      Impl::purge_slot(s, now);
+      auto mine = s.holds.find(holder);
+      if (mine != s.holds.end()) {
+        s.holds.erase(mine);
+        s.booked += 1;
+        s.booked_until = std::max(s.booked_until, now + retention);
+        return SlotState{static_cast<int>(s.holds.size()), s.booked};
+      }
+    }
+    return not_found(fmt::format("{} holds nothing live on slot {} to confirm", holder, slot));
+  };
+  return t.done(run());
+}
+
+Result<SlotState> MemorySessionStore::cancel_booking(std::string_view slot, const Deadline &deadline) {
+  OpTimer t(impl_->metrics, detail::StoreOp::kCancel);
+  auto run = [&]() -> Result<SlotState> {
+    VOXLINE_RETURN_IF_ERROR(detail::validate_store_id(slot, "slot id"));
+    VOXLINE_RETURN_IF_ERROR(expired_before_start(deadline, "cancel_booking"));
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    const SteadyTime now = impl_->clock.now();
+    auto it = impl_->slots.find(std::string(slot));
+    if (it == impl_->slots.end() || (Impl::purge_slot(it->second, now), it->second.booked == 0))
+      return not_found(fmt::format("slot {} has no booking to cancel", slot));
+    Impl::Slot &s = it->second;
+    s.booked -= 1;
+    SlotState out{static_cast<int>(s.holds.size()), s.booked};
+    if (s.holds.empty() && s.booked == 0) impl_->slots.erase(it);
+    return out;
+  };
+  return t.done(run());
+}
+
+Result<SlotState> MemorySessionStore::slot_state(std::string_view slot, const Deadline &deadline) {
+  OpTimer t(impl_->metrics, detail::StoreOp::kSlotState);
+  auto run = [&]() -> Result<SlotState> {
+    VOXLINE_RETURN_IF_ERROR(detail::validate_store_id(slot, "slot id"));
+    VOXLINE_RETURN_IF_ERROR(expired_before_start(deadline, "slot_state"));
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    return impl_->state_of(std::string(slot), impl_->clock.now());
+  };
+  return t.done(run());
+}
+
+Result<RateDecision> MemorySessionStore::check_rate(std::string_view caller, int limit, Millis window,
+                                                    const Deadline &deadline) {
+  OpTimer t(impl_->metrics, detail::StoreOp::kRate);
+  auto run = [&]() -> Result<RateDecision> {
+    VOXLINE_RETURN_IF_ERROR(detail::validate_store_id(caller, "caller id"));
+    VOXLINE_RETURN_IF_ERROR(detail::validate_ttl(window, "rate window"));
+    if (limit < 1 || limit > kMaxCapacity)
+      return invalid_argument(fmt::format("rate limit must be in 1..{}, got {}", kMaxCapacity, limit));
+    VOXLINE_RETURN_IF_ERROR(expired_before_start(deadline, "check_rate"));
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    const SteadyTime now = impl_->clock.now();
+    impl_->maybe_sweep(now);
+    const std::string key(caller);
+    auto it = impl_->rates.find(key);
+    if (it == impl_->rates.end()) {
+      VOXLINE_RETURN_IF_ERROR(impl_->make_room(now));
+      it = impl_->rates.emplace(key, Impl::Rate{}).first;
+    }
+    Impl::Rate &r = it->second;
+    r.window = window;
+    Impl::purge_rate(r, now);
+    RateDecision d;
+    if (static_cast<int>(r.accepted.size()) >= limit) {
+      d.allowed = false;
+      d.remaining = 0;
+      // The oldest counted attempt that must leave for one more to fit.
+      const SteadyTime frees = r.accepted[r.accepted.size() - static_cast<size_t>(limit)] + window;
+      d.retry_after = std::max(ms_between(now, frees), Millis(1));
+      return d;
+    }
+    r.accepted.push_back(now);
+    d.allowed = true;
+    d.remaining = limit - static_cast<int>(r.accepted.size());
+    return d;
+  };
+  return t.done(run());
+}
+
+HealthCheck MemorySessionStore::ping(const Deadline &deadline) {
+  OpTimer t(impl_->metrics, detail::StoreOp::kPing);
+  const auto start = std::chrono::steady_clock::now();
+  HealthCheck check;
+  check.component = "storage.session_store.memory";
+  Status s = expired_before_start(deadline, "ping");
+  if (s.ok()) {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    check.detail = fmt::format("in-process, {} entries", impl_->entries());
+  } else {
+    check.detail = s.to_string();
+  }
+  check.ok = s.ok();
+  check.latency_ms = elapsed_ms(start, std::chrono::steady_clock::now());
+  t.done(s);
+  return check;
+}
+
+}  // namespace voxline
