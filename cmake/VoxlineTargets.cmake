@@ -3,6 +3,10 @@
 # Warnings for project code only (third-party headers are included as SYSTEM).
 function(voxline_project_warnings target)
   target_compile_options(${target} PRIVATE -Wall -Wextra -Werror)
+  if(CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    # Checks VOXLINE_GUARDED_BY / VOXLINE_REQUIRES annotations (core/thread_annotations.hpp).
+    target_compile_options(${target} PRIVATE -Wthread-safety)
+  endif()
 endfunction()
 
 # voxline_add_layer(<layer> SOURCES ... [DEPS <public libs>] [PRIVATE_DEPS <private libs>])

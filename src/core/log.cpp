@@ -49,7 +49,7 @@ LogSink Logger::stderr_sink() {
 
 void Logger::set_sink(LogSink sink) {
   auto next = sink ? std::make_shared<const LogSink>(std::move(sink)) : nullptr;
-  std::lock_guard<std::mutex> lock(sink_mu_);
+  MutexLock lock(sink_mu_);
   sink_ = std::move(next);
 }
 
@@ -57,7 +57,7 @@ void Logger::log(LogLevel level, std::string_view component, std::string_view me
   if (!enabled(level)) return;
   std::shared_ptr<const LogSink> sink;
   {
-    std::lock_guard<std::mutex> lock(sink_mu_);
+    MutexLock lock(sink_mu_);
     sink = sink_;
   }
   if (!sink) return;

@@ -145,14 +145,14 @@ MetricsRegistry::Family &MetricsRegistry::family(std::string_view name, std::str
 }
 
 Counter &MetricsRegistry::counter(std::string_view name, std::string_view help, const MetricLabels &labels) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   auto &slot = family(name, help, kCounter).counters[label_text(labels)];
   if (!slot) slot = std::make_unique<Counter>();
   return *slot;
 }
 
 Gauge &MetricsRegistry::gauge(std::string_view name, std::string_view help, const MetricLabels &labels) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   auto &slot = family(name, help, kGauge).gauges[label_text(labels)];
   if (!slot) slot = std::make_unique<Gauge>();
   return *slot;
@@ -160,14 +160,14 @@ Gauge &MetricsRegistry::gauge(std::string_view name, std::string_view help, cons
 
 Histogram &MetricsRegistry::histogram(std::string_view name, std::string_view help,
                                       std::vector<double> bounds, const MetricLabels &labels) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   auto &slot = family(name, help, kHistogram).histograms[label_text(labels)];
   if (!slot) slot = std::make_unique<Histogram>(std::move(bounds));
   return *slot;
 }
 
 std::string MetricsRegistry::prometheus_text() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   std::string out;
   for (const auto &[name, fam] : families_) {
     out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, fam->help, name, kKindName[fam->kind]);
@@ -191,7 +191,7 @@ std::string MetricsRegistry::prometheus_text() const {
 }
 
 std::string MetricsRegistry::json() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   std::string counters, gauges, histograms;
   auto sep = [](std::string &s) { s += s.empty() ? "" : ","; };
   for (const auto &[name, fam] : families_) {

@@ -24,6 +24,7 @@
 #include "voxline/core/deadline.hpp"
 #include "voxline/core/result.hpp"
 #include "voxline/core/status.hpp"
+#include "voxline/core/thread_annotations.hpp"
 
 namespace voxline {
 
@@ -57,7 +58,7 @@ class BoundedQueue {
   // moved into `*evicted` when given, else destroyed.
   Status push(T &&item, std::optional<T> *evicted = nullptr) {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(mu_);
       if (closed_) {
         ++rejected_;
         return failed_precondition("queue is closed");
@@ -85,27 +86,27 @@ class BoundedQueue {
 
   // Takes the oldest item if there is one; never blocks.
   std::optional<T> try_pop() {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     return take_locked();
   }
 
   // Waits until an item arrives, the deadline expires (TIMEOUT) or the queue is closed and
   // empty (CANCELLED). Items pushed before close() are still delivered.
   Result<T> pop(const Deadline &deadline) {
-    std::unique_lock<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     for (;;) {
       if (std::optional<T> item = take_locked()) return std::move(*item);
       if (closed_) return cancelled("queue closed");
       if (deadline.expired()) return timeout_error("no item before the deadline");
       // Wait in slices so an injected (manual) clock that moves is noticed too.
       auto slice = std::min<Duration>(deadline.remaining(), std::chrono::milliseconds(50));
-      ready_.wait_for(lock, slice);
+      ready_.wait_for(mu_, slice);  // condition_variable_any unlocks mu_ while waiting
     }
   }
 
   // Moves up to `max` items into `out` in FIFO order; returns how many.
   size_t drain(std::vector<T> &out, size_t max = SIZE_MAX) {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     size_t n = 0;
     while (n < max && !items_.empty()) {
       out.push_back(std::move(items_.front()));
@@ -119,7 +120,7 @@ class BoundedQueue {
   // Refuses further pushes and wakes every waiting consumer. Idempotent.
   void close() {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(mu_);
       closed_ = true;
     }
     ready_.notify_all();
@@ -127,7 +128,7 @@ class BoundedQueue {
 
   // Removes every queued item (counted as dropped); the queue stays open.
   size_t clear() {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     const size_t n = items_.size();
     items_.clear();
     dropped_ += n;
@@ -135,22 +136,22 @@ class BoundedQueue {
   }
 
   QueueStats stats() const {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     return QueueStats{items_.size(), capacity_, high_water_, pushed_, popped_, dropped_, rejected_};
   }
   size_t size() const {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     return items_.size();
   }
   size_t capacity() const noexcept { return capacity_; }
   OverflowPolicy policy() const noexcept { return policy_; }
   bool closed() const {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     return closed_;
   }
 
  private:
-  std::optional<T> take_locked() {
+  std::optional<T> take_locked() VOXLINE_REQUIRES(mu_) {
     if (items_.empty()) return std::nullopt;
     std::optional<T> item(std::move(items_.front()));
     items_.pop_front();
@@ -160,12 +161,15 @@ class BoundedQueue {
 
   const size_t capacity_;
   const OverflowPolicy policy_;
-  mutable std::mutex mu_;
-  std::condition_variable ready_;
-  std::deque<T> items_;
-  bool closed_ = false;
-  size_t high_water_ = 0;
-  uint64_t pushed_ = 0, popped_ = 0, dropped_ = 0, rejected_ = 0;
+  mutable Mutex mu_;
+  std::condition_variable_any ready_;
+  std::deque<T> items_ VOXLINE_GUARDED_BY(mu_);
+  bool closed_ VOXLINE_GUARDED_BY(mu_) = false;
+  size_t high_water_ VOXLINE_GUARDED_BY(mu_) = 0;
+  uint64_t pushed_ VOXLINE_GUARDED_BY(mu_) = 0;
+  uint64_t popped_ VOXLINE_GUARDED_BY(mu_) = 0;
+  uint64_t dropped_ VOXLINE_GUARDED_BY(mu_) = 0;
+  uint64_t rejected_ VOXLINE_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace voxline

@@ -25,6 +25,7 @@
 #include "voxline/core/clock.hpp"
 #include "voxline/core/redactor.hpp"
 #include "voxline/core/result.hpp"
+#include "voxline/core/thread_annotations.hpp"
 
 namespace voxline {
 
@@ -79,8 +80,9 @@ class VOXLINE_API Logger {
  private:
   std::atomic<int> level_;
   Redactor redactor_;
-  std::mutex sink_mu_;
-  std::shared_ptr<const LogSink> sink_;  // copied under sink_mu_, called outside it
+  Mutex sink_mu_;
+  std::shared_ptr<const LogSink> sink_
+      VOXLINE_GUARDED_BY(sink_mu_);  // copied under the lock, called outside it
   std::atomic<uint64_t> emitted_[5] = {};
 };
 

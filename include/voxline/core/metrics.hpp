@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "voxline/core/export.hpp"
+#include "voxline/core/thread_annotations.hpp"
 
 namespace voxline {
 
@@ -100,9 +101,9 @@ class VOXLINE_API MetricsRegistry {
 
  private:
   struct Family;
-  Family &family(std::string_view name, std::string_view help, int kind);
-  mutable std::mutex mu_;
-  std::map<std::string, std::unique_ptr<Family>> families_;
+  Family &family(std::string_view name, std::string_view help, int kind) VOXLINE_REQUIRES(mu_);
+  mutable Mutex mu_;
+  std::map<std::string, std::unique_ptr<Family>> families_ VOXLINE_GUARDED_BY(mu_);
 };
 
 }  // namespace voxline
