@@ -40,6 +40,8 @@ class VOXLINE_API MemorySessionStore final : public SessionStore {
   Result<SessionDocument> get_session(std::string_view call_id, const Deadline &deadline) override;
   Result<uint64_t> put_session(std::string_view call_id, std::string_view json, Millis ttl,
                                uint64_t expected_version, const Deadline &deadline) override;
+  Result<SessionDocument> patch_session(std::string_view call_id, std::string_view merge_patch, Millis ttl,
+                                        uint64_t expected_version, const Deadline &deadline) override;
   Status delete_session(std::string_view call_id, const Deadline &deadline) override;
 
   Result<SlotHold> hold_slot(std::string_view slot, std::string_view holder, int capacity, Millis ttl,

@@ -23,28 +23,6 @@ Millis ms_between(SteadyTime from, SteadyTime to) {
   return std::chrono::ceil<Millis>(to - from);
 }
 
-// Times one operation on the real steady clock (the injected clock may be a ManualClock).
-class OpTimer {
- public:
-  OpTimer(detail::StoreMetrics &metrics, detail::StoreOp op)
-      : metrics_(metrics), op_(op), start_(std::chrono::steady_clock::now()) {}
-  template <typename T>
-  T done(T result) {
-    metrics_.record(op_, elapsed_ms(start_, std::chrono::steady_clock::now()), status_of(result));
-    return result;
-  }
-
- private:
-  static const Status &status_of(const Status &s) { return s; }
-  template <typename U>
-  static const Status &status_of(const Result<U> &r) {
-    return r.status();
-  }
-  detail::StoreMetrics &metrics_;
-  detail::StoreOp op_;
-  SteadyTime start_;
-};
-
 Status expired_before_start(const Deadline &deadline, const char *op) {
   if (deadline.expired())
     return timeout_error(fmt::format("session store {}: deadline expired before start", op));
@@ -152,7 +130,7 @@ size_t MemorySessionStore::live_entries() {
 }
 
 Result<SessionDocument> MemorySessionStore::get_session(std::string_view call_id, const Deadline &deadline) {
-  OpTimer t(impl_->metrics, detail::StoreOp::kGet);
+  detail::OpTimer t(impl_->metrics, detail::StoreOp::kGet);
   auto run = [&]() -> Result<SessionDocument> {
     VOXLINE_RETURN_IF_ERROR(detail::validate_store_id(call_id, "call id"));
     VOXLINE_RETURN_IF_ERROR(expired_before_start(deadline, "get"));
@@ -172,7 +150,7 @@ Result<SessionDocument> MemorySessionStore::get_session(std::string_view call_id
 
 Result<uint64_t> MemorySessionStore::put_session(std::string_view call_id, std::string_view json, Millis ttl,
                                                  uint64_t expected_version, const Deadline &deadline) {
-  OpTimer t(impl_->metrics, detail::StoreOp::kPut);
+  detail::OpTimer t(impl_->metrics, detail::StoreOp::kPut);
   auto run = [&]() -> Result<uint64_t> {
     VOXLINE_RETURN_IF_ERROR(detail::validate_store_id(call_id, "call id"));
     VOXLINE_RETURN_IF_ERROR(detail::validate_ttl(ttl, "session ttl"));
@@ -203,8 +181,16 @@ Result<uint64_t> MemorySessionStore::put_session(std::string_view call_id, std::
   return t.done(run());
 }
 
+Result<SessionDocument> MemorySessionStore::patch_session(std::string_view call_id,
+                                                          std::string_view merge_patch, Millis ttl,
+                                                          uint64_t expected_version,
+                                                          const Deadline &deadline) {
+  detail::OpTimer t(impl_->metrics, detail::StoreOp::kPatch);
+  return t.done(SessionStore::patch_session(call_id, merge_patch, ttl, expected_version, deadline));
+}
+
 Status MemorySessionStore::delete_session(std::string_view call_id, const Deadline &deadline) {
-  OpTimer t(impl_->metrics, detail::StoreOp::kDelete);
+  detail::OpTimer t(impl_->metrics, detail::StoreOp::kDelete);
   auto run = [&]() -> Status {
     VOXLINE_RETURN_IF_ERROR(detail::validate_store_id(call_id, "call id"));
     VOXLINE_RETURN_IF_ERROR(expired_before_start(deadline, "delete"));
@@ -221,7 +207,7 @@ Status MemorySessionStore::delete_session(std::string_view call_id, const Deadli
 
 Result<SlotHold> MemorySessionStore::hold_slot(std::string_view slot, std::string_view holder, int capacity,
                                                Millis ttl, const Deadline &deadline) {
-  OpTimer t(impl_->metrics, detail::StoreOp::kHold);
+  detail::OpTimer t(impl_->metrics, detail::StoreOp::kHold);
   auto run = [&]() -> Result<SlotHold> {
     VOXLINE_RETURN_IF_ERROR(detail::validate_store_id(slot, "slot id"));
     VOXLINE_RETURN_IF_ERROR(detail::validate_store_id(holder, "holder id"));
@@ -266,7 +252,7 @@ Result<SlotHold> MemorySessionStore::hold_slot(std::string_view slot, std::strin
 
 Status MemorySessionStore::release_slot(std::string_view slot, std::string_view holder,
                                         const Deadline &deadline) {
-  OpTimer t(impl_->metrics, detail::StoreOp::kRelease);
+  detail::OpTimer t(impl_->metrics, detail::StoreOp::kRelease);
   auto run = [&]() -> Status {
     VOXLINE_RETURN_IF_ERROR(detail::validate_store_id(slot, "slot id"));
     VOXLINE_RETURN_IF_ERROR(detail::validate_store_id(holder, "holder id"));
@@ -290,7 +276,7 @@ Status MemorySessionStore::release_slot(std::string_view slot, std::string_view 
 
 Result<SlotState> MemorySessionStore::confirm_slot(std::string_view slot, std::string_view holder,
                                                    Millis retention, const Deadline &deadline) {
-  OpTimer t(impl_->metrics, detail::StoreOp::kConfirm);
+  detail::OpTimer t(impl_->metrics, detail::StoreOp::kConfirm);
   auto run = [&]() -> Result<SlotState> {
     VOXLINE_RETURN_IF_ERROR(detail::validate_store_id(slot, "slot id"));
     VOXLINE_RETURN_IF_ERROR(detail::validate_store_id(holder, "holder id"));
@@ -316,7 +302,7 @@ Result<SlotState> MemorySessionStore::confirm_slot(std::string_view slot, std::s
 }
 
 Result<SlotState> MemorySessionStore::cancel_booking(std::string_view slot, const Deadline &deadline) {
-  OpTimer t(impl_->metrics, detail::StoreOp::kCancel);
+  detail::OpTimer t(impl_->metrics, detail::StoreOp::kCancel);
   auto run = [&]() -> Result<SlotState> {
     VOXLINE_RETURN_IF_ERROR(detail::validate_store_id(slot, "slot id"));
     VOXLINE_RETURN_IF_ERROR(expired_before_start(deadline, "cancel_booking"));
@@ -335,7 +321,7 @@ Result<SlotState> MemorySessionStore::cancel_booking(std::string_view slot, cons
 }
 
 Result<SlotState> MemorySessionStore::slot_state(std::string_view slot, const Deadline &deadline) {
-  OpTimer t(impl_->metrics, detail::StoreOp::kSlotState);
+  detail::OpTimer t(impl_->metrics, detail::StoreOp::kSlotState);
   auto run = [&]() -> Result<SlotState> {
     VOXLINE_RETURN_IF_ERROR(detail::validate_store_id(slot, "slot id"));
     VOXLINE_RETURN_IF_ERROR(expired_before_start(deadline, "slot_state"));
@@ -347,7 +333,7 @@ Result<SlotState> MemorySessionStore::slot_state(std::string_view slot, const De
 
 Result<RateDecision> MemorySessionStore::check_rate(std::string_view caller, int limit, Millis window,
                                                     const Deadline &deadline) {
-  OpTimer t(impl_->metrics, detail::StoreOp::kRate);
+  detail::OpTimer t(impl_->metrics, detail::StoreOp::kRate);
   auto run = [&]() -> Result<RateDecision> {
     VOXLINE_RETURN_IF_ERROR(detail::validate_store_id(caller, "caller id"));
     VOXLINE_RETURN_IF_ERROR(detail::validate_ttl(window, "rate window"));
@@ -384,7 +370,7 @@ Result<RateDecision> MemorySessionStore::check_rate(std::string_view caller, int
 }
 
 HealthCheck MemorySessionStore::ping(const Deadline &deadline) {
-  OpTimer t(impl_->metrics, detail::StoreOp::kPing);
+  detail::OpTimer t(impl_->metrics, detail::StoreOp::kPing);
   const auto start = std::chrono::steady_clock::now();
   HealthCheck check;
   check.component = "storage.session_store.memory";

@@ -9,6 +9,7 @@
 
 #include "voxline/core/clock.hpp"
 #include "voxline/core/metrics.hpp"
+#include "voxline/core/result.hpp"
 #include "voxline/core/status.hpp"
 
 namespace voxline::detail {
@@ -50,6 +51,29 @@ class StoreMetrics {
   std::array<Counter *, static_cast<int>(StoreOp::kCount)> ops_{};
   std::array<Histogram *, static_cast<int>(StoreOp::kCount)> latency_{};
   Counter &timeouts_;
+};
+
+// Times one operation on the real steady clock (a store's injected clock may be a ManualClock)
+// and records it with its outcome:  OpTimer t(metrics, StoreOp::kGet); return t.done(run());
+class OpTimer {
+ public:
+  OpTimer(StoreMetrics &metrics, StoreOp op)
+      : metrics_(metrics), op_(op), start_(std::chrono::steady_clock::now()) {}
+  template <typename T>
+  T done(T result) {
+    metrics_.record(op_, elapsed_ms(start_, std::chrono::steady_clock::now()), status_of(result));
+    return result;
+  }
+
+ private:
+  static const Status &status_of(const Status &s) { return s; }
+  template <typename U>
+  static const Status &status_of(const Result<U> &r) {
+    return r.status();
+  }
+  StoreMetrics &metrics_;
+  StoreOp op_;
+  SteadyTime start_;
 };
 
 }  // namespace voxline::detail
