@@ -117,3 +117,28 @@ TEST_CASE("decode of encode gives back every golden vector text byte for byte") 
     }
   }
 }
+
+TEST_CASE("cookbook sanity values encode to the published ids") {
+  CHECK(tokenizer::cl100k_base().encode_ordinary("tiktoken is great!") ==
+        std::vector<uint32_t>{83, 1609, 5963, 374, 2294, 0});
+  CHECK(tokenizer::o200k_base().encode_ordinary("お誕生日おめでとう") ==
+        std::vector<uint32_t>{8930, 9697, 243, 128225, 8930, 17693, 4344, 48669});
+  CHECK(tokenizer::cl100k_base().encode_ordinary("お誕生日おめでとう") ==
+        std::vector<uint32_t>{33334, 45918, 243, 21990, 9080, 33334, 62004, 16556, 78699});
+  CHECK(tokenizer::o200k_base().encode_ordinary("hello <|endoftext|> world") ==
+        std::vector<uint32_t>{24912, 464, 91, 419, 1440, 919, 91, 29, 2375});
+}
+
+TEST_CASE("built-in tables have the documented sizes and special ids") {
+  const Encoding &o = tokenizer::o200k_base();
+  const Encoding &c = tokenizer::cl100k_base();
+  CHECK(o.rank_count() == 199998);
+  CHECK(o.n_vocab() == 200019);
+  CHECK(c.rank_count() == 100256);
+  CHECK(c.n_vocab() == 100277);
+  CHECK(o.special_tokens().size() == 2);
+  CHECK(c.special_tokens().size() == 5);
+  CHECK(*o.token_bytes(200018) == "<|endofprompt|>");
+  CHECK(*c.token_bytes(100260) == "<|fim_suffix|>");
+  CHECK(o.token_bytes(199998).status().code() == StatusCode::kInvalidArgument);  // a hole in the id space
+}
