@@ -1,0 +1,79 @@
+// Shared set-up for storage tests: a fresh service-desk SQLite file in a TempDir, a ManualClock
+// on Monday 2030-01-07 06:00 UTC and a configured shop (3 bays, 30-minute slots, Mon-Fri
+// 08:00-17:00, Sat 09:00-13:00, UTC offset 0).
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include <doctest/doctest.h>
+
+#include "support/temp_dir.hpp"
+#include "voxline/core/clock.hpp"
+#include "voxline/core/metrics.hpp"
+#include "voxline/storage/database.hpp"
+#include "voxline/storage/models.hpp"
+#include "voxline/storage/schema.hpp"
+#include "voxline/storage/shop_config_repository.hpp"
+#include "voxline/storage/sqlite_database.hpp"
+#include "voxline/storage/validators.hpp"
+
+namespace voxline::testing {
+
+// 2030-01-07T00:00:00Z, a Monday.
+inline WallTime monday_midnight() {
+  return from_unix_ms(int64_t{1893974400} * 1000);
+}
+// Monday + `days`, at hh:mm UTC.
+inline WallTime at(int days, int hh, int mm = 0) {
+  return monday_midnight() + std::chrono::hours(24 * days + hh) + std::chrono::minutes(mm);
+}
+
+inline ShopConfig test_shop_config() {
+  ShopConfig c;
+  c.name = "Main Street Auto";
+  c.bays = 3;
+  c.slots.slot_minutes = 30;
+  c.slots.utc_offset_minutes = 0;
+  for (int d = 1; d <= 5; ++d) c.slots.hours.push_back({d, 8 * 60, 17 * 60});
+  c.slots.hours.push_back({6, 9 * 60, 13 * 60});
+  c.services = {{"oil_change", "Oil change", 30},
+                {"brake_inspection", "Brake inspection", 60},
+                {"diagnostics", "Engine diagnostics", 90}};
+  return c;
+}
+
+inline int64_t count_rows(Database &db, const std::string &table) {
+  auto tx = db.begin(TxMode::kRead);
+  REQUIRE(tx.ok());
+  auto row = tx->query_row("SELECT count(*) AS n FROM " + table);
+  REQUIRE(row.ok());
+  REQUIRE(row->has_value());
+  return (*row)->get_int64("n").value();
+}
+
+struct StorageFixture {
+  TempDir dir{"voxline-storage"};
+  ManualClock clock{at(0, 6)};
+  MetricsRegistry metrics;
+  std::unique_ptr<Database> db;
+
+  explicit StorageFixture(bool configure_shop = true) {
+    REQUIRE(dir.ok());
+    SqliteOptions o;
+    o.path = dir.file("shop.db");
+    o.database.metrics = &metrics;
+    auto opened = open_service_desk_sqlite(o);
+    REQUIRE_MESSAGE(opened.ok(), opened.status().to_string());
+    db = std::move(*opened);
+    if (configure_shop) {
+      auto tx = db->begin();
+      REQUIRE(tx.ok());
+      REQUIRE(ShopConfigRepository(clock).save(*tx, test_shop_config()).ok());
+      REQUIRE(tx->commit().ok());
+    }
+  }
+};
+
+}  // namespace voxline::testing
