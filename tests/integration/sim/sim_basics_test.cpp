@@ -1,0 +1,254 @@
+// voxline-sim basics: ports, TLS, /test/echo, /test/sse, scenario validation, recording, the program.
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include <doctest/doctest.h>
+
+#include "http_test_client.hpp"
+#include "raw_ws_client.hpp"
+#include "sim_test_util.hpp"
+#include "support/temp_dir.hpp"
+
+extern char **environ;
+
+namespace voxline::simtest {
+
+TEST_CASE("sim start picks a free port and the echo endpoint returns text and binary with the same opcode") {
+  auto sim = start_sim();
+  CHECK(sim->port() > 0);
+  CHECK(sim->ws_url("/v1/listen") == "ws://127.0.0.1:" + std::to_string(sim->port()) + "/v1/listen");
+  CHECK(sim->http_url("/v1/chat/completions") ==
+        "http://127.0.0.1:" + std::to_string(sim->port()) + "/v1/chat/completions");
+  RawWsClient ws;
+  REQUIRE_MESSAGE(ws.connect(sim->port(), "/test/echo"), ws.error());
+  std::string binary;
+  for (int i = 0; i < 256; ++i) binary.push_back(static_cast<char>(i));
+  std::string big(200000, 'x');
+  REQUIRE(ws.send_text("hello"));
+  REQUIRE(ws.send_binary(binary));
+  REQUIRE(ws.send_text(big));
+  WsFrame a = ws.recv(), b = ws.recv(), c = ws.recv();
+  CHECK(a.type == WsFrame::Type::kText);
+  CHECK(a.payload == "hello");
+  CHECK(b.type == WsFrame::Type::kBinary);
+  CHECK(b.payload == binary);
+  CHECK(c.type == WsFrame::Type::kText);
+  CHECK(c.payload.size() == big.size());
+  CHECK(wait_for([&] { return sim->open_connections() == 1; }));
+  REQUIRE(ws.send_close(1000, "bye"));
+  WsFrame closed = ws.recv();
+  CHECK(closed.type == WsFrame::Type::kClose);
+  CHECK(wait_for([&] { return sim->open_connections() == 0; }));
+
+  auto rec = sim->recorded("echo");
+  REQUIRE(rec.size() >= 7);
+  CHECK(rec[0].kind == "handshake");
+  CHECK(rec[0].status == 101);
+  CHECK(rec[1].direction == "in");
+  CHECK(rec[1].kind == "text");
+  CHECK(rec[1].payload == "hello");
+  bool client_close = false;
+  for (const auto &m : rec)
+    if (m.kind == "close" && m.direction == "in" && m.status == 1000 && m.payload == "1000 bye")
+      client_close = true;
+  CHECK(client_close);
+  for (size_t i = 1; i < rec.size(); ++i) CHECK(rec[i].t_ms >= rec[i - 1].t_ms);
+  CHECK(sim->accepted("echo") == 1);
+}
+
+TEST_CASE("sim serves wss and https with a test certificate that a client verifies against its CA") {
+  testing::TempDir dir;
+  REQUIRE(dir.ok());
+  REQUIRE(sim::write_test_certificate(dir.file("cert.pem"), dir.file("key.pem")).ok());
+  sim::SimOptions opts;
+  opts.tls_cert_file = dir.file("cert.pem");
+  opts.tls_key_file = dir.file("key.pem");
+  auto sim = start_sim("", opts);
+  CHECK(sim->tls());
+  CHECK(sim->ws_url("/test/echo").rfind("wss://127.0.0.1:", 0) == 0);
+  CHECK(sim->http_url("/test/sse").rfind("https://127.0.0.1:", 0) == 0);
+
+  WsConnectOptions wo;
+  wo.tls = true;
+  wo.ca_file = dir.file("cert.pem");
+  for (const char *host : {"127.0.0.1", "localhost"}) {
+    wo.host_name = host;
+    RawWsClient ws;
+    REQUIRE_MESSAGE(ws.connect(sim->port(), "/test/echo", wo), ws.error());
+    REQUIRE(ws.send_text("over tls"));
+    CHECK(ws.recv().payload == "over tls");
+  }
+
+  HttpOptions ho;
+  ho.ca_file = dir.file("cert.pem");
+  HttpResult r = http_post(sim->http_url("/test/sse"), "", ho);
+  CHECK(r.curl_code == 0);
+  CHECK(r.status == 200);
+  CHECK(sse_data(r.body) == std::vector<std::string>{"{\"n\":1}", "{\"n\":2}", "[DONE]"});
+
+  SUBCASE("a client without the CA is refused") {
+    WsConnectOptions untrusted;
+    untrusted.tls = true;
+    RawWsClient ws;
+    CHECK_FALSE(ws.connect(sim->port(), "/test/echo", untrusted));
+    CHECK(ws.error().find("TLS handshake failed") != std::string::npos);
+    HttpResult bad = http_post(sim->http_url("/test/sse"), "");
+    CHECK(bad.curl_code != 0);
+  }
+}
+
+TEST_CASE("sim start refuses a certificate without a key and an invalid initial scenario") {
+  sim::SimOptions opts;
+  opts.tls_cert_file = "/nonexistent/cert.pem";
+  auto r = sim::Simulator::start(opts);
+  CHECK(r.status().code() == StatusCode::kInvalidArgument);
+  sim::SimOptions bad;
+  bad.scenario_json = R"({"llm":{"rulez":[]}})";
+  auto r2 = sim::Simulator::start(bad);
+  CHECK(r2.status().code() == StatusCode::kInvalidArgument);
+  CHECK(r2.status().message().find("scenario.llm.rulez") != std::string::npos);
+}
+
+TEST_CASE("load_scenario rejects bad scenarios with INVALID_ARGUMENT naming the field") {
+  auto sim = start_sim();
+  struct Case {
+    const char *json;
+    const char *field;
+  };
+  const Case cases[] = {
+      {"{", "scenario"},
+      {R"({"sst":{}})", "scenario.sst"},
+      {R"({"stt":{"events":[{"at_ms":-5,"type":"final","text":"x"}]}})", "scenario.stt.events[0].at_ms"},
+      {R"({"stt":{"events":[{"at_ms":5,"type":"Final","text":"x"}]}})", "scenario.stt.events[0].type"},
+      {R"({"stt":{"events":[{"at_ms":5,"type":"final"}]}})", "scenario.stt.events[0].text"},
+      {R"({"stt":{"utterances":[{"start_ms":500,"end_ms":100,"text":"x"}]}})",
+       "scenario.stt.utterances[0].end_ms"},
+      {R"({"tts":{"waveform":"square"}})", "scenario.tts.waveform"},
+      {R"({"tts":{"chunk_ms":0}})", "scenario.tts.chunk_ms"},
+      {R"({"llm":{"rules":[{"when":{"last_role":"robot"},"reply":{"content":"x"}}]}})",
+       "scenario.llm.rules[0].when.last_role"},
+      {R"({"llm":{"rules":[{"reply":{}}]}})", "scenario.llm.rules[0].reply"},
+      {R"({"llm":{"default_reply":{"tool_calls":[{"name":"bad name"}]}}})",
+       "scenario.llm.default_reply.tool_calls[0].name"},
+      {R"({"faults":[{"endpoint":"llm","type":"close","close_code":1011,"after_messages":1}]})",
+       "scenario.faults[0].type"},
+      {R"({"faults":[{"endpoint":"tts","type":"status"}]})", "scenario.faults[0].status"},
+      {R"({"faults":[{"endpoint":"stt","type":"drop"}]})", "scenario.faults[0]"},
+      {R"({"faults":[{"endpoint":"ftp","type":"drop","after_ms":1}]})", "scenario.faults[0].endpoint"},
+      {R"({"sse":{"events":[{"data":"x","bogus":1}]}})", "scenario.sse.events[0].bogus"},
+  };
+  for (const Case &c : cases) {
+    CAPTURE(c.json);
+    Status s = sim->load_scenario(c.json);
+    CHECK(s.code() == StatusCode::kInvalidArgument);
+    CHECK_MESSAGE(s.message().find(c.field) != std::string::npos, s.message());
+  }
+  CHECK(sim->load_scenario("").ok());
+  CHECK(
+      sim->load_scenario(R"({"llm":{"default_reply":{"content":"hi"}},"echo":{"require_auth":true}})").ok());
+}
+
+TEST_CASE("echo honours require_auth and refuses unknown websocket paths with a real HTTP status") {
+  auto sim = start_sim(R"({"echo":{"require_auth":true}})");
+  RawWsClient noauth;
+  CHECK_FALSE(noauth.connect(sim->port(), "/test/echo"));
+  CHECK(noauth.status() == 401);
+  RawWsClient ok;
+  WsConnectOptions o;
+  o.headers["Authorization"] = "Bearer test-key";
+  CHECK(ok.connect(sim->port(), "/test/echo", o));
+  RawWsClient unknown;
+  CHECK_FALSE(unknown.connect(sim->port(), "/v1/nothing", o));
+  CHECK(unknown.status() == 404);
+}
+
+TEST_CASE("test sse streams the scripted events with their delays in one chunked response") {
+  auto sim = start_sim(R"({"sse":{"events":[
+      {"data":"first"},
+      {"comment":" keep-alive","delay_ms":120},
+      {"event":"update","id":"7","data":"line1\nline2","delay_ms":0},
+      {"raw":"data: spl","delay_ms":80},
+      {"raw":"it\n\n","delay_ms":80},
+      {"data":"[DONE]"}]}})");
+  HttpResult r = http_post(sim->http_url("/test/sse"), "");
+  REQUIRE(r.curl_code == 0);
+  CHECK(r.status == 200);
+  CHECK(r.headers["content-type"] == "text/event-stream");
+  CHECK(r.headers["transfer-encoding"] == "chunked");
+  CHECK(sse_data(r.body) == std::vector<std::string>{"first", "line1\nline2", "split", "[DONE]"});
+  CHECK(r.body.find(": keep-alive\n\n") != std::string::npos);
+  CHECK(r.body.find("event: update\nid: 7\n") != std::string::npos);
+  // The events are spread over time, not delivered in one burst.
+  REQUIRE(r.chunks.size() >= 3);
+  CHECK(r.chunks.back().t_ms - r.chunks.front().t_ms >= 250);
+  auto out = sim->recorded("sse");
+  int events = 0;
+  for (const auto &m : out)
+    if (m.direction == "out" && m.kind == "text") ++events;
+  CHECK(events == 6);
+}
+
+TEST_CASE("test sse body overrides the script, status and CRLF framing") {
+  auto sim = start_sim();
+  HttpResult r =
+      http_post(sim->http_url("/test/sse"),
+                R"({"status":201,"crlf":true,"events":[{"data":{"a":1}},{"retry":50},{"data":"end"}]})");
+  REQUIRE(r.curl_code == 0);
+  CHECK(r.status == 201);
+  CHECK(r.body == "data: {\"a\":1}\r\n\r\nretry: 50\r\n\r\ndata: end\r\n\r\n");
+  HttpResult bad = http_post(sim->http_url("/test/sse"), R"({"events":[{"nope":1}]})");
+  CHECK(bad.status == 400);
+  CHECK(bad.body.find("body.events[0].nope") != std::string::npos);
+}
+
+TEST_CASE("destroying the simulator closes open websocket connections") {
+  auto sim = start_sim();
+  RawWsClient ws;
+  REQUIRE(ws.connect(sim->port(), "/test/echo"));
+  REQUIRE(wait_for([&] { return sim->open_connections() == 1; }));
+  sim.reset();
+  WsFrame f = ws.recv(3000);
+  CHECK((f.type == WsFrame::Type::kEof || f.type == WsFrame::Type::kClose));
+}
+
+TEST_CASE("the voxline-sim program prints its port, serves, and exits on SIGTERM") {
+  int out_pipe[2];
+  REQUIRE(pipe(out_pipe) == 0);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, out_pipe[1], 1);
+  posix_spawn_file_actions_addclose(&fa, out_pipe[0]);
+  std::string exe = VOXLINE_SIM_EXE;
+  std::vector<char *> argv = {exe.data(), const_cast<char *>("--api-key"), const_cast<char *>("k2"), nullptr};
+  pid_t pid = 0;
+  REQUIRE(posix_spawn(&pid, exe.c_str(), &fa, nullptr, argv.data(), environ) == 0);
+  posix_spawn_file_actions_destroy(&fa);
+  close(out_pipe[1]);
+  FILE *out = fdopen(out_pipe[0], "r");
+  char line[128] = {0};
+  REQUIRE(fgets(line, sizeof(line), out) != nullptr);
+  int port = 0;
+  REQUIRE(std::sscanf(line, "listening on 127.0.0.1:%d", &port) == 1);
+  CHECK(port > 0);
+  HttpOptions o = openai_headers("k2");
+  HttpResult r = http_post("http://127.0.0.1:" + std::to_string(port) + "/v1/chat/completions",
+                           R"({"model":"m","messages":[{"role":"user","content":"hi"}]})", o);
+  CHECK(r.status == 200);
+  CHECK(http_post("http://127.0.0.1:" + std::to_string(port) + "/v1/chat/completions",
+                  R"({"model":"m","messages":[{"role":"user","content":"hi"}]})", openai_headers("test-key"))
+            .status == 401);
+  kill(pid, SIGTERM);
+  int status = 0;
+  REQUIRE(waitpid(pid, &status, 0) == pid);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  fclose(out);
+}
+
+}  // namespace voxline::simtest

@@ -1,0 +1,258 @@
+// Simulated OpenAI /v1/chat/completions: stream shape, tool-call fragments, usage, rules, pacing,
+// non-streaming responses, request validation and auth.
+#include <map>
+#include <string>
+#include <vector>
+
+#include <doctest/doctest.h>
+
+#include "http_test_client.hpp"
+#include "sim_test_util.hpp"
+
+namespace voxline::simtest {
+namespace {
+
+const char *kUserHi = R"({"model":"gpt-4o","stream":true,"messages":[{"role":"user","content":"hi"}]})";
+
+std::string chat_url(const sim::Simulator &s) {
+  return s.http_url("/v1/chat/completions");
+}
+
+struct Call {
+  std::string id, name, args;
+  int fragments = 0;
+};
+
+// Accumulates tool calls by index the way protocols.md 4.4 describes, checking OpenAI's shape.
+std::map<int, Call> accumulate_calls(const std::vector<std::string> &events) {
+  std::map<int, Call> calls;
+  for (const std::string &e : events) {
+    if (e == "[DONE]") continue;
+    json::Document d = parse_json(e);
+    const auto &choices = d["choices"];
+    if (choices.Empty()) continue;
+    const json::Value *tcs = json::find(choices[0]["delta"], "tool_calls");
+    if (tcs == nullptr) continue;
+    for (const auto &f : tcs->GetArray()) {
+      int index = f["index"].GetInt();
+      Call &c = calls[index];
+      if (json::find(f, "id") != nullptr) {
+        CHECK(c.id.empty());  // id only in the first fragment
+        c.id = str(f["id"]);
+        CHECK(str(f["type"]) == "function");
+        c.name = str(f["function"]["name"]);
+        CHECK(str(f["function"]["arguments"]).empty());
+      } else {
+        CHECK(json::find(f["function"], "name") == nullptr);
+        c.args += str(f["function"]["arguments"]);
+        c.fragments++;
+      }
+    }
+  }
+  return calls;
+}
+
+}  // namespace
+
+TEST_CASE("llm stream has a role chunk, content deltas, a finish chunk, a usage chunk and DONE") {
+  auto sim = start_sim(R"({"llm":{"default_reply":{"content":"Friday at 9 works."}}})");
+  HttpResult r = http_post(chat_url(*sim),
+                           R"({"model":"gpt-4o","stream":true,"stream_options":{"include_usage":true},
+                               "messages":[{"role":"user","content":"Can I come Friday?"}]})",
+                           openai_headers());
+  REQUIRE(r.curl_code == 0);
+  CHECK(r.status == 200);
+  CHECK(r.headers["content-type"].rfind("text/event-stream", 0) == 0);
+  CHECK(r.headers["x-ratelimit-remaining-requests"] == "9999");
+  auto events = sse_data(r.body);
+  REQUIRE(events.size() == 8);  // role + 4 tokens + finish + usage + DONE
+  CHECK(events.back() == "[DONE]");
+  std::string id, text;
+  for (size_t i = 0; i + 1 < events.size(); ++i) {
+    json::Document d = parse_json(events[i]);
+    CHECK(str(d["object"]) == "chat.completion.chunk");
+    CHECK(str(d["model"]) == "gpt-4o");
+    if (i == 0) id = str(d["id"]);
+    CHECK(str(d["id"]) == id);
+    if (i == 0) {
+      CHECK(str(d["choices"][0]["delta"]["role"]) == "assistant");
+      CHECK(str(d["choices"][0]["delta"]["content"]).empty());
+    } else if (i < 5) {
+      text += str(d["choices"][0]["delta"]["content"]);
+      CHECK(d["choices"][0]["finish_reason"].IsNull());
+    } else if (i == 5) {
+      CHECK(d["choices"][0]["delta"].ObjectEmpty());
+      CHECK(str(d["choices"][0]["finish_reason"]) == "stop");
+    } else {
+      CHECK(d["choices"].Empty());
+      CHECK(d["usage"]["completion_tokens"].GetInt() == 4);
+      CHECK(d["usage"]["total_tokens"].GetInt() ==
+            d["usage"]["prompt_tokens"].GetInt() + d["usage"]["completion_tokens"].GetInt());
+    }
+  }
+  CHECK(text == "Friday at 9 works.");
+
+  HttpResult no_usage = http_post(chat_url(*sim), kUserHi, openai_headers());
+  auto ev2 = sse_data(no_usage.body);
+  REQUIRE(ev2.size() == 7);
+  CHECK(ev2.back() == "[DONE]");
+  CHECK(no_usage.body.find("\"usage\"") == std::string::npos);
+}
+
+TEST_CASE("llm streams parallel tool calls with id and name in the first fragment and arguments split") {
+  auto sim = start_sim(R"({"llm":{"argument_fragment_chars":4,"default_reply":{"tool_calls":[
+      {"name":"check_availability","arguments":{"date":"2025-03-21","note":"caf\u00e9 \"quoted\""}},
+      {"name":"find_vehicle","arguments":"{\"customer_id\":418}"}]}}})");
+  HttpResult r = http_post(chat_url(*sim), kUserHi, openai_headers());
+  REQUIRE(r.status == 200);
+  auto events = sse_data(r.body);
+  json::Document first = parse_json(events.front());
+  CHECK(first["choices"][0]["delta"]["content"].IsNull());
+  CHECK(str(first["choices"][0]["delta"]["role"]) == "assistant");
+  auto calls = accumulate_calls(events);
+  REQUIRE(calls.size() == 2);
+  CHECK(calls[0].name == "check_availability");
+  CHECK(calls[1].name == "find_vehicle");
+  CHECK(calls[0].id != calls[1].id);
+  CHECK(calls[0].args == R"({"date":"2025-03-21","note":"café \"quoted\""})");
+  CHECK(calls[1].args == R"({"customer_id":418})");
+  CHECK(calls[0].fragments >= 10);  // many fragments, split at varying positions
+  json::Document finish = parse_json(events[events.size() - 2]);
+  CHECK(str(finish["choices"][0]["finish_reason"]) == "tool_calls");
+  CHECK(parse_json(calls[0].args).IsObject());
+}
+
+TEST_CASE("llm rules answer differently once the client sends back the tool result") {
+  auto sim = start_sim(R"({"llm":{"rules":[
+      {"when":{"last_role":"tool","last_content_contains":"\"found\":true"},"reply":{"content":"Hi Dana, see you Friday."}},
+      {"when":{"last_role":"tool"},"reply":{"content":"I could not find you."}},
+      {"when":{"last_content_contains":"oil change"},"reply":{"tool_calls":[{"id":"call_A1","name":"find_customer","arguments":{"phone":"+15035550142"}}]}}
+    ]}})");
+  HttpResult first = http_post(
+      chat_url(*sim),
+      R"({"model":"gpt-4o","stream":true,"tools":[{"type":"function","function":{"name":"find_customer","parameters":{"type":"object"}}}],
+      "messages":[{"role":"user","content":"I need an oil change"}]})",
+      openai_headers());
+  auto calls = accumulate_calls(sse_data(first.body));
+  REQUIRE(calls.size() == 1);
+  CHECK(calls[0].id == "call_A1");
+
+  auto follow_up = [&](const std::string &tool_content) {
+    std::string body = R"({"model":"gpt-4o","stream":true,"messages":[
+        {"role":"user","content":"I need an oil change"},
+        {"role":"assistant","content":null,"tool_calls":[{"id":"call_A1","type":"function","function":{"name":"find_customer","arguments":"{\"phone\":\"+15035550142\"}"}}]},
+        {"role":"tool","tool_call_id":"call_A1","content":)" +
+                       json::quote(tool_content) + "}]}";
+    HttpResult r = http_post(chat_url(*sim), body, openai_headers());
+    std::string text;
+    for (const auto &e : sse_data(r.body)) {
+      if (e == "[DONE]") continue;
+      json::Document d = parse_json(e);
+      if (d["choices"].Empty()) continue;
+      if (const json::Value *c = json::find(d["choices"][0]["delta"], "content"); c && c->IsString())
+        text += str(*c);
+    }
+    return text;
+  };
+  CHECK(follow_up(R"({"found":true,"name":"Dana"})") == "Hi Dana, see you Friday.");
+  CHECK(follow_up(R"({"found":false})") == "I could not find you.");
+}
+
+TEST_CASE("llm paces content deltas at the scripted token rate") {
+  auto sim = start_sim(
+      R"({"llm":{"tokens_per_second":50,"default_reply":{"content":"one two three four five six seven eight nine ten"}}})");
+  HttpResult r = http_post(chat_url(*sim), kUserHi, openai_headers());
+  REQUIRE(r.status == 200);
+  CHECK(sse_data(r.body).size() == 13);
+  // 10 tokens at 50/s: the last one leaves ~180 ms after the first.
+  REQUIRE(r.chunks.size() >= 5);
+  CHECK(r.chunks.back().t_ms - r.chunks.front().t_ms >= 150);
+  CHECK(r.total_ms < 2000);
+}
+
+TEST_CASE("llm non-streaming requests get a chat.completion object") {
+  auto sim = start_sim(
+      R"({"llm":{"rules":[{"when":{"stream":false},"reply":{"content":"Sure.","tool_calls":[{"name":"book","arguments":{"slot":3}}]}}]}})");
+  HttpResult r =
+      http_post(chat_url(*sim), R"({"model":"gpt-4o-mini","messages":[{"role":"user","content":"book"}]})",
+                openai_headers());
+  REQUIRE(r.status == 200);
+  CHECK(r.headers["content-type"] == "application/json");
+  json::Document d = parse_json(r.body);
+  CHECK(str(d["object"]) == "chat.completion");
+  CHECK(str(d["model"]) == "gpt-4o-mini");
+  const auto &msg = d["choices"][0]["message"];
+  CHECK(str(msg["role"]) == "assistant");
+  CHECK(str(msg["content"]) == "Sure.");
+  CHECK(str(msg["tool_calls"][0]["function"]["name"]) == "book");
+  CHECK(str(msg["tool_calls"][0]["function"]["arguments"]) == R"({"slot":3})");
+  CHECK(str(d["choices"][0]["finish_reason"]) == "tool_calls");
+  CHECK(d["usage"]["prompt_tokens"].GetInt() > 0);
+}
+
+TEST_CASE("llm validates requests with OpenAI-shaped 400 errors") {
+  auto sim = start_sim();
+  struct Case {
+    const char *body;
+    const char *param;
+  };
+  const Case cases[] = {
+      {"{not json", ""},
+      {R"({"messages":[{"role":"user","content":"x"}]})", "model"},
+      {R"({"model":"m","messages":[]})", "messages"},
+      {R"({"model":"m","messages":[{"role":"robot","content":"x"}]})", "messages[0].role"},
+      {R"({"model":"m","stream_options":{"include_usage":true},"messages":[{"role":"user","content":"x"}]})",
+       "stream_options"},
+      {R"({"model":"m","messages":[{"role":"user","content":"x"},{"role":"tool","tool_call_id":"call_X","content":"r"}]})",
+       "messages[1].role"},
+      {R"({"model":"m","messages":[{"role":"user","content":"x"},{"role":"assistant","content":null,"tool_calls":[{"id":"c1","type":"function","function":{"name":"f","arguments":"{}"}}]},{"role":"user","content":"y"}]})",
+       "messages[2].role"},
+      {R"({"model":"m","tools":[{"type":"function","function":{"name":"bad name"}}],"messages":[{"role":"user","content":"x"}]})",
+       "tools[0].function.name"},
+  };
+  for (const Case &c : cases) {
+    CAPTURE(c.body);
+    HttpResult r = http_post(chat_url(*sim), c.body, openai_headers());
+    CHECK(r.status == 400);
+    json::Document d = parse_json(r.body);
+    CHECK(str(d["error"]["type"]) == "invalid_request_error");
+    if (*c.param != '\0') CHECK(str(d["error"]["param"]) == c.param);
+  }
+}
+
+TEST_CASE("llm rejects missing and wrong API keys with 401 and records what the client sent") {
+  auto sim = start_sim();
+  HttpOptions none;
+  HttpResult missing = http_post(chat_url(*sim), kUserHi, none);
+  CHECK(missing.status == 401);
+  CHECK(parse_json(missing.body)["error"]["code"].IsNull());
+  HttpResult token_scheme = http_post(chat_url(*sim), kUserHi, [] {
+    HttpOptions o;
+    o.headers["Authorization"] = "Token test-key";  // Deepgram's scheme is not OpenAI's
+    return o;
+  }());
+  CHECK(token_scheme.status == 401);
+  HttpResult wrong = http_post(chat_url(*sim), kUserHi, openai_headers("nope"));
+  CHECK(wrong.status == 401);
+  CHECK(str(parse_json(wrong.body)["error"]["code"]) == "invalid_api_key");
+
+  sim->clear_recorded();
+  HttpOptions o = openai_headers();
+  o.headers["x-stainless-retry-count"] = "2";
+  HttpResult ok = http_post(chat_url(*sim), kUserHi, o);
+  CHECK(ok.status == 200);
+  auto rec = sim->recorded("llm");
+  REQUIRE(!rec.empty());
+  CHECK(rec[0].kind == "http_request");
+  CHECK(rec[0].direction == "in");
+  CHECK(rec[0].payload == kUserHi);
+  CHECK(rec[0].path == "/v1/chat/completions");
+  std::map<std::string, std::string> h(rec[0].headers.begin(), rec[0].headers.end());
+  CHECK(h["authorization"] == "Bearer test-key");
+  CHECK(h["x-stainless-retry-count"] == "2");
+  CHECK(rec[1].kind == "http_response");
+  CHECK(rec[1].status == 200);
+  CHECK(rec.back().payload == "data: [DONE]\n\n");
+}
+
+}  // namespace voxline::simtest

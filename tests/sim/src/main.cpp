@@ -1,0 +1,91 @@
+// voxline-sim [--host H] [--port N] [--scenario file.json] [--tls-cert f --tls-key f] [--api-key k]
+// Serves the simulator until SIGINT/SIGTERM; prints "listening on HOST:PORT" once ready.
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include <fmt/format.h>
+
+#include "voxline_sim/simulator.hpp"
+
+namespace {
+
+volatile std::sig_atomic_t g_stop = 0;
+void on_signal(int) {
+  g_stop = 1;
+}
+
+int usage(const char *argv0) {
+  std::fprintf(
+      stderr,
+      "usage: %s [--host H] [--port N] [--scenario file.json] [--tls-cert cert.pem --tls-key key.pem] "
+      "[--api-key KEY]\n",
+      argv0);
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+  voxline::sim::SimOptions opts;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto next = [&](std::string &out) {
+      if (i + 1 >= argc) return false;
+      out = argv[++i];
+      return true;
+    };
+    std::string v;
+    if (a == "--port" && next(v)) {
+      try {
+        opts.port = std::stoi(v);
+      } catch (...) {
+        return usage(argv[0]);
+      }
+    } else if (a == "--host" && next(v)) {
+      opts.host = v;
+    } else if (a == "--scenario" && next(v)) {
+      std::ifstream in(v);
+      if (!in) {
+        std::fprintf(stderr, "voxline-sim: cannot read scenario file %s\n", v.c_str());
+        return 1;
+      }
+      std::stringstream ss;
+      ss << in.rdbuf();
+      opts.scenario_json = ss.str();
+    } else if (a == "--tls-cert" && next(v)) {
+      opts.tls_cert_file = v;
+    } else if (a == "--tls-key" && next(v)) {
+      opts.tls_key_file = v;
+    } else if (a == "--api-key" && next(v)) {
+      opts.api_key = v;
+    } else {
+      return usage(argv[0]);
+    }
+  }
+  struct sigaction sa;
+  std::memset(&sa, 0, sizeof(sa));
+  sa.sa_handler = on_signal;
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  auto sim = voxline::sim::Simulator::start(opts);
+  if (!sim.ok()) {
+    std::fprintf(stderr, "voxline-sim: %s\n", sim.status().to_string().c_str());
+    return 1;
+  }
+  std::printf("listening on %s:%d\n", opts.host.c_str(), (*sim)->port());
+  std::fflush(stdout);
+  while (g_stop == 0) {
+    struct timespec ts {
+      0, 50 * 1000 * 1000
+    };
+    nanosleep(&ts, nullptr);
+  }
+  std::fprintf(stderr, "voxline-sim: stopping (%zu open connections)\n", (*sim)->open_connections());
+  return 0;
+}
