@@ -1,0 +1,219 @@
+// AppointmentRepository and the database rule against double booking.
+#include <doctest/doctest.h>
+
+#include "storage_fixture.hpp"
+#include "voxline/storage/appointment_repository.hpp"
+#include "voxline/storage/customer_repository.hpp"
+#include "voxline/storage/vehicle_repository.hpp"
+
+using namespace voxline;
+using voxline::testing::at;
+using voxline::testing::count_rows;
+using voxline::testing::StorageFixture;
+
+namespace {
+
+struct Booked : StorageFixture {
+  CustomerRepository customers{clock};
+  VehicleRepository vehicles{clock};
+  AppointmentRepository appointments{clock};
+  int64_t ada = 0;
+  int64_t bob = 0;
+  int64_t ada_car = 0;
+  int64_t bob_car = 0;
+
+  Booked() {
+    auto tx = db->begin();
+    REQUIRE(tx.ok());
+    auto a = customers.register_customer(*tx, {"Ada", "5551234567", std::nullopt},
+                                         {{0, "1M8GDM9AXKP042788", 1989, "Ford", "F-150"}});
+    auto b = customers.register_customer(*tx, {"Bob", "5552345678", std::nullopt},
+                                         {{0, "1HGCM82633A004352", 2003, "Honda", "Accord"}});
+    REQUIRE(a.ok());
+    REQUIRE(b.ok());
+    ada = a->customer.id;
+    bob = b->customer.id;
+    ada_car = a->vehicles[0].id;
+    bob_car = b->vehicles[0].id;
+    REQUIRE(tx->commit().ok());
+  }
+
+  Result<Appointment> book(int64_t customer, std::optional<int64_t> car, const char *service, int bay,
+                           WallTime start) {
+    auto tx = db->begin();
+    REQUIRE(tx.ok());
+    auto r = appointments.book(*tx, {customer, car, service, bay, start, std::nullopt});
+    if (r.ok()) REQUIRE(tx->commit().ok());
+    return r;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a booking stores the slot with its end taken from the service duration") {
+  Booked f;
+  auto a = f.book(f.ada, f.ada_car, "brake_inspection", 2, at(0, 9));
+  REQUIRE_MESSAGE(a.ok(), a.status().to_string());
+  CHECK(a->start == at(0, 9));
+  CHECK(a->end == at(0, 10));
+  CHECK(a->bay == 2);
+  CHECK(a->status == AppointmentStatus::kScheduled);
+  CHECK(a->vehicle_id.value() == f.ada_car);
+}
+
+TEST_CASE("overlapping bookings in the same bay are refused with CONFLICT, adjacent and other bays are not") {
+  Booked f;
+  REQUIRE(f.book(f.ada, f.ada_car, "brake_inspection", 1, at(0, 9)).ok());  // 09:00-10:00
+  auto same = f.book(f.bob, f.bob_car, "brake_inspection", 1, at(0, 9));
+  CHECK(same.status().code() == StatusCode::kConflict);
+  CHECK(same.status().message().find("bay 1") != std::string::npos);
+  // Starts inside the existing slot.
+  CHECK(f.book(f.bob, f.bob_car, "oil_change", 1, at(0, 9, 30)).status().code() == StatusCode::kConflict);
+  // Starts before and runs into it (08:00-09:30).
+  CHECK(f.book(f.bob, f.bob_car, "diagnostics", 1, at(0, 8)).status().code() == StatusCode::kConflict);
+  // Touching intervals do not overlap.
+  CHECK(f.book(f.bob, f.bob_car, "oil_change", 1, at(0, 10)).ok());
+  CHECK(f.book(f.bob, f.bob_car, "oil_change", 1, at(0, 8, 30)).ok());
+  CHECK(f.book(f.bob, f.bob_car, "brake_inspection", 2, at(0, 9)).ok());
+  CHECK(count_rows(*f.db, "appointments") == 4);
+}
+
+TEST_CASE("the database itself refuses an overlapping live appointment inserted around the repository") {
+  Booked f;
+  REQUIRE(f.book(f.ada, std::nullopt, "diagnostics", 3, at(0, 9)).ok());  // 09:00-10:30
+  auto tx = f.db->begin();
+  REQUIRE(tx.ok());
+  const int64_t s = to_unix_ms(at(0, 10));
+  auto raw = tx->execute(
+      "INSERT INTO appointments (customer_id, service, bay, start_ms, end_ms, created_at_ms, "
+      "updated_at_ms) VALUES (?, 'oil_change', 3, ?, ?, 0, 0)",
+      {f.bob, s, s + 30 * 60000});
+  REQUIRE_FALSE(raw.ok());
+  CHECK(raw.status().code() == StatusCode::kConflict);
+  CHECK(raw.status().message().find("appointments_no_overlap") != std::string::npos);
+  // A cancelled row may share the slot: only live (scheduled) appointments count.
+  CHECK(tx->execute(
+              "INSERT INTO appointments (customer_id, service, bay, start_ms, end_ms, status, created_at_ms, "
+              "updated_at_ms) VALUES (?, 'oil_change', 3, ?, ?, 'cancelled', 0, 0)",
+              {f.bob, s, s + 30 * 60000})
+            .ok());
+  auto bad_status = tx->execute(
+      "INSERT INTO appointments (customer_id, service, bay, start_ms, end_ms, status, "
+      "created_at_ms, updated_at_ms) VALUES (?, 'oil_change', 2, ?, ?, 'maybe', 0, 0)",
+      {f.bob, s, s + 30 * 60000});
+  CHECK(bad_status.status().message().find("appointments_status_enum") != std::string::npos);
+  auto wrong_owner = tx->execute(
+      "INSERT INTO appointments (customer_id, vehicle_id, service, bay, start_ms, end_ms, "
+      "created_at_ms, updated_at_ms) VALUES (?, ?, 'oil_change', 2, ?, ?, 0, 0)",
+      {f.bob, f.ada_car, s, s + 30 * 60000});
+  CHECK(wrong_owner.status().message().find("appointments_vehicle_owner") != std::string::npos);
+}
+
+TEST_CASE("a cancelled slot can be booked again") {
+  Booked f;
+  auto a = f.book(f.ada, f.ada_car, "oil_change", 1, at(1, 11));
+  REQUIRE(a.ok());
+  {
+    auto tx = f.db->begin();
+    REQUIRE(tx.ok());
+    REQUIRE(f.appointments.cancel(*tx, a->id).ok());
+    CHECK(f.appointments.cancel(*tx, a->id).code() == StatusCode::kFailedPrecondition);
+    REQUIRE(tx->commit().ok());
+  }
+  CHECK(f.book(f.bob, f.bob_car, "oil_change", 1, at(1, 11)).ok());
+}
+
+TEST_CASE("bookings outside hours, off the grid, in the past or with bad references are refused") {
+  Booked f;
+  auto expect = [&](Result<Appointment> r, StatusCode code, const char *part) {
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().code() == code);
+    CHECK_MESSAGE(r.status().message().find(part) != std::string::npos, r.status().to_string());
+  };
+  expect(f.book(f.ada, f.ada_car, "oil_change", 1, at(0, 17)), StatusCode::kInvalidArgument, "opening hours");
+  expect(f.book(f.ada, f.ada_car, "oil_change", 1, at(0, 9, 10)), StatusCode::kInvalidArgument, "grid");
+  expect(f.book(f.ada, f.ada_car, "oil_change", 1, at(-1, 9)), StatusCode::kInvalidArgument, "past");
+  expect(f.book(f.ada, f.ada_car, "oil_change", 1, at(6, 9)), StatusCode::kInvalidArgument,
+         "closed on Sunday");
+  expect(f.book(f.ada, f.ada_car, "car_wash", 1, at(0, 9)), StatusCode::kInvalidArgument, "offered: ");
+  expect(f.book(f.ada, f.ada_car, "oil_change", 4, at(0, 9)), StatusCode::kInvalidArgument, "outside 1..3");
+  expect(f.book(f.ada, f.bob_car, "oil_change", 1, at(0, 9)), StatusCode::kInvalidArgument,
+         "another customer");
+  expect(f.book(999, std::nullopt, "oil_change", 1, at(0, 9)), StatusCode::kNotFound, "customer 999");
+  expect(f.book(f.ada, 999, "oil_change", 1, at(0, 9)), StatusCode::kNotFound, "vehicle 999");
+  CHECK(count_rows(*f.db, "appointments") == 0);
+}
+
+TEST_CASE("booking before the shop is configured is a FAILED_PRECONDITION") {
+  StorageFixture f(false);
+  CustomerRepository customers(f.clock);
+  AppointmentRepository appointments(f.clock);
+  auto tx = f.db->begin();
+  REQUIRE(tx.ok());
+  auto c = customers.create(*tx, {"Ada", "5551234567", std::nullopt});
+  REQUIRE(c.ok());
+  auto r = appointments.book(*tx, {c->id, std::nullopt, "oil_change", 1, at(0, 9), std::nullopt});
+  CHECK(r.status().code() == StatusCode::kFailedPrecondition);
+}
+
+TEST_CASE("rescheduling into a taken slot fails and leaves the appointment where it was") {
+  Booked f;
+  auto a = f.book(f.ada, f.ada_car, "brake_inspection", 1, at(0, 9));
+  auto b = f.book(f.bob, f.bob_car, "brake_inspection", 1, at(0, 11));
+  REQUIRE(a.ok());
+  REQUIRE(b.ok());
+  auto tx = f.db->begin();
+  REQUIRE(tx.ok());
+  auto clash = f.appointments.reschedule(*tx, a->id, at(0, 10, 30), 1);
+  CHECK(clash.status().code() == StatusCode::kConflict);
+  CHECK(f.appointments.get(*tx, a->id)->start == at(0, 9));
+  // Moving within its own slot (overlapping only itself) is fine.
+  auto moved = f.appointments.reschedule(*tx, a->id, at(0, 9, 30), 1);
+  REQUIRE_MESSAGE(moved.ok(), moved.status().to_string());
+  CHECK(moved->end == at(0, 10, 30));
+  auto other_bay = f.appointments.reschedule(*tx, a->id, at(0, 11), 2);
+  REQUIRE(other_bay.ok());
+  CHECK(other_bay->bay == 2);
+  CHECK(f.appointments.reschedule(*tx, a->id, at(0, 7), 2).status().code() == StatusCode::kInvalidArgument);
+  REQUIRE(f.appointments.set_status(*tx, b->id, AppointmentStatus::kCompleted).ok());
+  CHECK(f.appointments.reschedule(*tx, b->id, at(0, 14), 1).status().code() ==
+        StatusCode::kFailedPrecondition);
+  CHECK(f.appointments.set_status(*tx, b->id, AppointmentStatus::kScheduled).code() ==
+        StatusCode::kInvalidArgument);
+  CHECK(f.appointments.set_status(*tx, 999, AppointmentStatus::kNoShow).code() == StatusCode::kNotFound);
+}
+
+TEST_CASE("appointments are listed by customer and by time range, and free bays are reported") {
+  Booked f;
+  REQUIRE(f.book(f.ada, f.ada_car, "oil_change", 1, at(1, 9)).ok());
+  REQUIRE(f.book(f.ada, f.ada_car, "oil_change", 1, at(0, 9)).ok());
+  REQUIRE(f.book(f.bob, f.bob_car, "diagnostics", 2, at(0, 8, 30)).ok());  // 08:30-10:00
+  auto tx = f.db->begin(TxMode::kRead);
+  REQUIRE(tx.ok());
+  auto mine = f.appointments.list_for_customer(*tx, f.ada, at(0, 0));
+  REQUIRE(mine.ok());
+  REQUIRE(mine->size() == 2);
+  CHECK((*mine)[0].start == at(0, 9));  // earliest first
+  auto monday = f.appointments.list_in_range(*tx, at(0, 0), at(1, 0));
+  REQUIRE(monday.ok());
+  REQUIRE(monday->size() == 2);
+  CHECK((*monday)[0].bay == 2);
+  auto free = f.appointments.free_bays(*tx, at(0, 9), std::chrono::minutes(30));
+  REQUIRE(free.ok());
+  CHECK(*free == std::vector<int>{3});
+  CHECK(*f.appointments.free_bays(*tx, at(0, 10), std::chrono::minutes(60)) == std::vector<int>{1, 2, 3});
+  CHECK(f.appointments.list_in_range(*tx, at(0, 0), at(1, 0), 0).status().code() ==
+        StatusCode::kInvalidArgument);
+}
+
+TEST_CASE("deleting a vehicle keeps its appointments with no vehicle") {
+  Booked f;
+  auto a = f.book(f.ada, f.ada_car, "oil_change", 1, at(0, 9));
+  REQUIRE(a.ok());
+  auto tx = f.db->begin();
+  REQUIRE(tx.ok());
+  REQUIRE(f.vehicles.remove(*tx, f.ada_car).ok());
+  auto kept = f.appointments.get(*tx, a->id);
+  REQUIRE(kept.ok());
+  CHECK_FALSE(kept->vehicle_id.has_value());
+}
