@@ -223,18 +223,9 @@ class SttSession final : public WsSession {
       std::vector<std::string> words;
       for (const Word &w : make_words(u.text, 0, 1)) words.push_back(w.punctuated);
       const int64_t span = u.end_ms - u.start_ms;
-      for (int64_t k = 1; k <= u.interims; ++k) {
-        SttEvent e;
-        e.type = SttEventType::kInterim;
-        e.at_ms = u.start_ms + span * k / (u.interims + 1);
-        size_t upto =
-            static_cast<size_t>(std::ceil(static_cast<double>(words.size()) * static_cast<double>(k) /
-                                          static_cast<double>(u.interims + 1)));
-        for (size_t w = 0; w < upto && w < words.size(); ++w) e.text += (w ? " " : "") + words[w];
-        e.confidence = u.confidence * 0.9;
-        events_.push_back(std::move(e));
-      }
+      // Final pieces first: interims only show the words after the last final before them.
       const int64_t pieces = std::min<int64_t>(u.pieces, std::max<size_t>(1, words.size()));
+      std::vector<std::pair<int64_t, size_t>> final_ends;  // (at_ms, words covered so far)
       size_t w = 0;
       for (int64_t p = 0; p < pieces; ++p) {
         SttEvent e;
@@ -247,6 +238,22 @@ class SttSession final : public WsSession {
         e.speech_final = last && u.speech_final && cfg_.endpointing_enabled;
         e.confidence = u.confidence;
         if (p == 0) e.start_ms = u.start_ms;
+        final_ends.emplace_back(e.at_ms, upto);
+        events_.push_back(std::move(e));
+      }
+      for (int64_t k = 1; k <= u.interims; ++k) {
+        SttEvent e;
+        e.type = SttEventType::kInterim;
+        e.at_ms = u.start_ms + span * k / (u.interims + 1);
+        size_t upto =
+            static_cast<size_t>(std::ceil(static_cast<double>(words.size()) * static_cast<double>(k) /
+                                          static_cast<double>(u.interims + 1)));
+        size_t from = 0;
+        for (const auto &[at, covered] : final_ends)
+          if (at <= e.at_ms) from = covered;
+        for (size_t i = from; i < upto && i < words.size(); ++i) e.text += (i > from ? " " : "") + words[i];
+        if (e.text.empty()) continue;
+        e.confidence = u.confidence * 0.9;
         events_.push_back(std::move(e));
       }
       if (u.utterance_end && cfg_.utterance_end_ms >= 0) {
