@@ -124,8 +124,9 @@ class RedisServer {
   }
   std::string log_path() const { return dir_.file("redis.log"); }
 
-  // Runs one command on a fresh connection; the reply as text (arrays joined by '\n').
-  Result<std::string> command(const std::vector<std::string> &argv) const {
+  // Runs one command on a fresh connection to database `db`; the reply as text (arrays joined
+  // by '\n', nil as "(nil)").
+  Result<std::string> command(const std::vector<std::string> &argv, int db = 0) const {
     redisContext *c = redisConnectWithTimeout("127.0.0.1", port_, timeval{2, 0});
     if (c == nullptr) return unavailable("redis connect: out of memory");
     if (c->err != 0) {
@@ -136,7 +137,8 @@ class RedisServer {
     redisSetTimeout(c, timeval{5, 0});
     Result<std::string> out = internal_error("unset");
     if (!password_.empty()) out = run(c, {"AUTH", password_});
-    if (password_.empty() || out.ok()) out = run(c, argv);
+    if (db != 0 && (password_.empty() || out.ok())) out = run(c, {"SELECT", std::to_string(db)});
+    if ((password_.empty() && db == 0) || out.ok()) out = run(c, argv);
     redisFree(c);
     return out;
   }

@@ -76,7 +76,10 @@ Result<std::unique_ptr<RedisConnection>> RedisConnection::open(const RedisEndpoi
   if (ctx->err != 0) {
     const std::string err = ctx->errstr;
     redisFree(ctx);
-    const bool timed_out = err.find("timed out") != std::string::npos || deadline.expired();
+    // The socket's own verdict first: a refused connect is UNAVAILABLE even if the clock also ran out.
+    const bool refused = err.find("refused") != std::string::npos || err.find("reset") != std::string::npos ||
+                         err.find("unreachable") != std::string::npos;
+    const bool timed_out = !refused && (err.find("timed out") != std::string::npos || deadline.expired());
     const std::string text = fmt::format("connect to {} failed: {}", where, err);
     return timed_out ? timeout_error(text) : unavailable(text);
   }

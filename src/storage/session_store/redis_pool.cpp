@@ -48,9 +48,14 @@ Result<RedisPool::Lease> RedisPool::acquire(const Deadline &deadline) {
       --open_;
       metrics_.pool_size.add(-1);
     }
-    if (deadline.expired())
+    if (deadline.expired()) {
+      // Out of time while the server was known to be down: that, not the clock, is the cause.
+      if (consecutive_failures_ > 0 && open_ < options_.max_size)
+        return unavailable(
+            fmt::format("redis at {} is unreachable (last error: {})", endpoint_.redacted(), last_error_));
       return timeout_error(
           fmt::format("no redis connection to {} within the deadline", endpoint_.redacted()));
+    }
     if (open_ < options_.max_size) {
       const auto now = SteadyClock::now();
       if (now < next_attempt_) {
@@ -66,6 +71,15 @@ Result<RedisPool::Lease> RedisPool::acquire(const Deadline &deadline) {
       lock.unlock();
       auto opened = RedisConnection::open(endpoint_, options_.connect_timeout, deadline);
       lock.lock();
+      if (!opened.ok() && consecutive_failures_ > 0 && deadline.expired() &&
+          opened.status().code() == StatusCode::kTimeout) {
+        // Ran out of time (e.g. waiting out the backoff) against a server already known to be
+        // down: report that cause; this was not a real new attempt.
+        --open_;
+        cv_.notify_one();
+        return unavailable(
+            fmt::format("redis at {} is unreachable (last error: {})", endpoint_.redacted(), last_error_));
+      }
       if (!opened.ok()) {
         --open_;
         ++consecutive_failures_;
@@ -73,8 +87,15 @@ Result<RedisPool::Lease> RedisPool::acquire(const Deadline &deadline) {
         next_attempt_ = SteadyClock::now() + delay;
         last_error_ = opened.status().to_string();
         metrics_.connect_failures.inc();
-        VOXLINE_LOG_WARN(logger_, "session_store", "redis connect failed ({} in a row), retry in {} ms: {}",
-                         consecutive_failures_, delay.count(), last_error_);
+        // One warning per outage; the repeats go to debug so a long outage does not flood the host.
+        if (consecutive_failures_ == 1) {
+          VOXLINE_LOG_WARN(logger_, "session_store", "redis connect failed, retrying with backoff: {}",
+                           last_error_);
+        } else {
+          VOXLINE_LOG_DEBUG(logger_, "session_store",
+                            "redis connect failed ({} in a row), retry in {} ms: {}", consecutive_failures_,
+                            delay.count(), last_error_);
+        }
         cv_.notify_one();
         return opened.status();
       }
