@@ -244,16 +244,53 @@ std::string english_code_corpus(size_t bytes) {
 }
 
 std::string multilingual_corpus(size_t bytes) {
+  // Words of each sample sentence are recombined into new sentences of the same language, so the
+  // corpus has natural words but few exactly repeated pieces (scripts without spaces are cut into
+  // runs of 1-3 characters and glued back in random order, giving new long pieces).
   Rng rng{0x5EED0002ull};
+  struct Lang {
+    std::vector<std::string> words;
+    bool spaced;
+  };
+  std::vector<Lang> langs;
+  for (const std::string &s : kForeign) {
+    Lang l;
+    l.spaced = s.find(' ') != std::string::npos;
+    if (l.spaced) {
+      size_t pos = 0;
+      while (pos < s.size()) {
+        const size_t sp = s.find(' ', pos);
+        const size_t end = sp == std::string::npos ? s.size() : sp;
+        if (end > pos) l.words.push_back(s.substr(pos, end - pos));
+        pos = end + 1;
+      }
+    } else {
+      size_t pos = 0;
+      while (pos < s.size()) {
+        size_t end = pos;
+        const size_t chars = 1 + rng.below(3);
+        for (size_t c = 0; c < chars && end < s.size(); ++c) {
+          ++end;
+          while (end < s.size() && (static_cast<unsigned char>(s[end]) & 0xC0) == 0x80) ++end;
+        }
+        l.words.push_back(s.substr(pos, end - pos));
+        pos = end;
+      }
+    }
+    langs.push_back(std::move(l));
+  }
   std::string out;
   out.reserve(bytes + 4096);
   while (out.size() < bytes) {
-    const size_t n = 1 + rng.below(4);
+    const Lang &l = langs[rng.below(langs.size())];
+    const size_t n = 4 + rng.below(12);
     for (size_t i = 0; i < n; ++i) {
-      out += (i ? " " : "") + rng.pick(kForeign);
-      if (rng.below(8) == 0) out += " " + std::to_string(rng.below(10000));
+      if (i && l.spaced) out += ' ';
+      out += rng.pick(l.words);
+      if (rng.below(30) == 0) out += (l.spaced ? " " : "") + std::to_string(rng.below(10000));
     }
-    out += rng.below(6) == 0 ? " " + sentence(rng) + "\n" : "\n";
+    out += rng.below(5) == 0 ? "\n" : " ";
+    if (rng.below(10) == 0) out += sentence(rng) + "\n";
   }
   return out;
 }

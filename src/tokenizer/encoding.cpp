@@ -45,17 +45,17 @@ namespace {
 // Encodes one segment without special-token handling.
 struct IdSink {
   std::vector<uint32_t> &out;
-  const detail::RankTable &table;
+  detail::PieceEncoder bpe;
   void piece(std::string_view p) {
-    detail::bpe_encode(table, reinterpret_cast<const unsigned char *>(p.data()), p.size(), out);
+    bpe.encode(reinterpret_cast<const unsigned char *>(p.data()), p.size(), out);
   }
   void special(uint32_t id) { out.push_back(id); }
 };
 struct CountSink {
   size_t n = 0;
-  const detail::RankTable &table;
+  detail::PieceEncoder bpe;
   void piece(std::string_view p) {
-    n += detail::bpe_count(table, reinterpret_cast<const unsigned char *>(p.data()), p.size());
+    n += bpe.count(reinterpret_cast<const unsigned char *>(p.data()), p.size());
   }
   void special(uint32_t) { ++n; }
 };
@@ -98,12 +98,12 @@ std::vector<uint32_t> Encoding::encode_ordinary(std::string_view text) const {
 }
 
 void Encoding::encode_ordinary(std::string_view text, std::vector<uint32_t> &out) const {
-  IdSink sink{out, data_->table};
+  IdSink sink{out, detail::PieceEncoder(data_->table)};
   encode_segment(*data_, text, sink);
 }
 
 size_t Encoding::count_ordinary(std::string_view text) const {
-  CountSink sink{0, data_->table};
+  CountSink sink{0, detail::PieceEncoder(data_->table)};
   encode_segment(*data_, text, sink);
   return sink.n;
 }
@@ -173,13 +173,13 @@ Result<std::vector<uint32_t>> Encoding::encode(std::string_view text,
                                                const SpecialTokenOptions &options) const {
   std::vector<uint32_t> out;
   out.reserve(text.size() / 4 + 8);
-  IdSink sink{out, data_->table};
+  IdSink sink{out, detail::PieceEncoder(data_->table)};
   VOXLINE_RETURN_IF_ERROR(encode_impl(text, options, sink));
   return out;
 }
 
 Result<size_t> Encoding::count(std::string_view text, const SpecialTokenOptions &options) const {
-  CountSink sink{0, data_->table};
+  CountSink sink{0, detail::PieceEncoder(data_->table)};
   VOXLINE_RETURN_IF_ERROR(encode_impl(text, options, sink));
   return sink.n;
 }

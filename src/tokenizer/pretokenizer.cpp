@@ -126,10 +126,77 @@ struct Text {
   }
 };
 
+// ASCII byte kinds for the fast path.
+enum : uint8_t { kAUpper = 1, kALower = 2, kADigit = 4, kASpace = 8, kAPunct = 16, kACrLf = 32 };
+constexpr uint8_t ascii_kind(unsigned c) {
+  return (c >= 'A' && c <= 'Z')              ? kAUpper
+         : (c >= 'a' && c <= 'z')            ? kALower
+         : (c >= '0' && c <= '9')            ? kADigit
+         : (c == '\r' || c == '\n')          ? (kASpace | kACrLf)
+         : (c == ' ' || (c >= 9 && c <= 13)) ? kASpace
+                                             : kAPunct;
+}
+struct AsciiKinds {
+  uint8_t k[256];
+  constexpr AsciiKinds() : k() {
+    for (unsigned c = 0; c < 128; ++c) k[c] = ascii_kind(c);
+  }
+};
+constexpr AsciiKinds kKinds;  // non-ASCII bytes: 0
+
+// The regex on pure-ASCII stretches, which is most English text and code. Returns 0 to mean
+// "not decided here" (a non-ASCII byte where it matters, or a rarer case): then the general
+// matcher runs from i. Results are identical to the general matcher whenever non-zero.
+template <bool kO200k>
+inline size_t ascii_fast_path(const Text &t, size_t i) {
+  const unsigned char *s = t.s;
+  const size_t n = t.n;
+  auto kind = [&](size_t j) -> uint8_t { return j < n ? kKinds.k[s[j]] : kASpace | 128; };  // 128: end
+  const uint8_t k0 = kKinds.k[s[i]];
+  if (k0 == 0) return 0;
+  size_t st = i;
+  if (k0 & (kAUpper | kALower)) {
+    st = i;
+  } else if ((k0 & (kAPunct | kASpace)) && !(k0 & kACrLf) && (kind(i + 1) & (kAUpper | kALower))) {
+    if (!kO200k && s[i] == '\'') return 0;  // cl100k tries contractions first
+    st = i + 1;
+  } else if (k0 & kADigit) {
+    size_t e = i + 1;
+    while (e < n && e < i + 3 && (kKinds.k[s[e]] & kADigit)) ++e;
+    if (e < i + 3 && e < n && s[e] >= 0x80) return 0;  // a non-ASCII digit could follow
+    return e;
+  } else if (k0 & kAPunct) {
+    size_t e = i;
+    while (e < n && (kKinds.k[s[e]] & kAPunct)) ++e;
+    if (e < n && s[e] >= 0x80) return 0;
+    while (e < n && (s[e] == '\r' || s[e] == '\n' || (kO200k && s[e] == '/'))) ++e;
+    return e;
+  } else if (s[i] == ' ' && (kind(i + 1) & kAPunct) && !(kind(i + 1) & 128)) {
+    size_t e = i + 1;
+    while (e < n && (kKinds.k[s[e]] & kAPunct)) ++e;
+    if (e < n && s[e] >= 0x80) return 0;
+    while (e < n && (s[e] == '\r' || s[e] == '\n' || (kO200k && s[e] == '/'))) ++e;
+    return e;
+  } else {
+    return 0;  // white space runs and anything else: general matcher
+  }
+  size_t e = st;
+  if (kO200k) {
+    while (e < n && (kKinds.k[s[e]] & kAUpper)) ++e;
+    while (e < n && (kKinds.k[s[e]] & kALower)) ++e;
+    if (e < n && s[e] >= 0x80) return 0;  // a non-ASCII letter or mark may continue the word
+    return e + t.contraction(e);
+  }
+  while (e < n && (kKinds.k[s[e]] & (kAUpper | kALower))) ++e;
+  if (e < n && s[e] >= 0x80) return 0;
+  return e;
+}
+
 }  // namespace
 
 size_t next_piece_o200k(const unsigned char *s, size_t n, size_t i) noexcept {
   const Text t{s, n};
+  if (const size_t e = ascii_fast_path<true>(t, i)) return e;
   const CharAt c0 = t.at(i);
   const bool a = t.is_a(i, c0);
   // 1: [^\r\n\p{L}\p{N}]?[UP]*[LO]+(?i:contraction)?  and  2: [^\r\n\p{L}\p{N}]?[UP]+[LO]*(...)?
@@ -150,6 +217,7 @@ size_t next_piece_o200k(const unsigned char *s, size_t n, size_t i) noexcept {
 
 size_t next_piece_cl100k(const unsigned char *s, size_t n, size_t i) noexcept {
   const Text t{s, n};
+  if (const size_t e = ascii_fast_path<false>(t, i)) return e;
   // 1: (?i:'s|'t|'re|'ve|'m|'ll|'d)
   if (const size_t k = t.contraction(i)) return i + k;
   const CharAt c0 = t.at(i);

@@ -1,5 +1,6 @@
 #include "tokenizer/rank_table.hpp"
 
+#include <atomic>
 #include <string>
 
 namespace voxline::tokenizer::detail {
@@ -14,6 +15,8 @@ RankTable &RankTable::operator=(RankTable &&o) noexcept {
   max_len_ = o.max_len_;
   pair_ = std::move(o.pair_);
   std::memcpy(byte_, o.byte_, sizeof(byte_));
+  blob_base_ = reinterpret_cast<const unsigned char *>(blob_.data());
+  id_ = o.id_;
   return *this;
 }
 
@@ -25,7 +28,9 @@ Result<RankTable> RankTable::build(std::string_view blob, const std::vector<uint
   t.offsets_.resize(n + 1);
   uint64_t off = 0;
   for (size_t r = 0; r < n; ++r) {
-    if (lengths[r] == 0) return invalid_argument("rank table: empty token at rank " + std::to_string(r));
+    if (lengths[r] == 0 || lengths[r] > 255)
+      return invalid_argument("rank table: token of rank " + std::to_string(r) +
+                              " is empty or over 255 bytes");
     t.offsets_[r] = static_cast<uint32_t>(off);
     off += lengths[r];
     if (lengths[r] > t.max_len_) t.max_len_ = lengths[r];
@@ -41,6 +46,9 @@ Result<RankTable> RankTable::build(std::string_view blob, const std::vector<uint
 
   size_t cap = 16;
   while (cap < n * 2) cap <<= 1;  // load factor <= 0.5 keeps probe chains short
+  static std::atomic<uint64_t> next_id{1};
+  t.id_ = next_id.fetch_add(1);
+  t.blob_base_ = reinterpret_cast<const unsigned char *>(t.blob_.data());
   t.slots_.assign(cap, Slot{kNoRank, 0});
   t.mask_ = cap - 1;
   t.pair_.assign(65536, kNoRank);
@@ -55,7 +63,7 @@ Result<RankTable> RankTable::build(std::string_view blob, const std::vector<uint
       Slot &s = t.slots_[idx];
       if (s.rank == kNoRank) {
         s.rank = static_cast<uint32_t>(r);
-        s.tag = static_cast<uint32_t>(h >> 32);
+        s.check = slot_check(h, len);
         break;
       }
       const uint32_t o = t.offsets_[s.rank];

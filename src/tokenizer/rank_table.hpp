@@ -14,30 +14,48 @@ namespace voxline::tokenizer::detail {
 
 constexpr uint32_t kNoRank = 0xFFFFFFFFu;
 
-inline uint64_t load_partial(const unsigned char *p, size_t len) {
-  // len in 1..7
-  uint64_t v = 0;
-  std::memcpy(&v, p, len);
+inline uint64_t load64(const unsigned char *p) {
+  uint64_t v;
+  std::memcpy(&v, p, 8);
+  return v;
+}
+inline uint64_t load32(const unsigned char *p) {
+  uint32_t v;
+  std::memcpy(&v, p, 4);
   return v;
 }
 
+inline uint64_t mix(uint64_t a, uint64_t b) {
+  const __uint128_t r = static_cast<__uint128_t>(a) * b;
+  return static_cast<uint64_t>(r) ^ static_cast<uint64_t>(r >> 64);
+}
+
+// wyhash-style hash of a short byte string: fixed-size (possibly overlapping) loads, never a
+// variable-length memcpy, never reading outside [p, p + len).
 inline uint64_t hash_bytes(const unsigned char *p, size_t len) {
-  uint64_t h = 0x9E3779B97F4A7C15ull ^ (len * 0xC2B2AE3D27D4EB4Full);
-  while (len >= 8) {
-    uint64_t v;
-    std::memcpy(&v, p, 8);
-    h = (h ^ v) * 0xFF51AFD7ED558CCDull;
-    h ^= h >> 32;
-    p += 8;
-    len -= 8;
+  constexpr uint64_t k0 = 0xa0761d6478bd642full, k1 = 0xe7037ed1a0b428dbull, k2 = 0x8ebc6af09c88c6e3ull;
+  uint64_t a, b, seed = k0 ^ (len * k2);
+  if (len <= 16) {
+    if (len >= 4) {
+      a = (load32(p) << 32) | load32(p + ((len >> 3) << 2));
+      b = (load32(p + len - 4) << 32) | load32(p + len - 4 - ((len >> 3) << 2));
+    } else if (len > 0) {
+      a = (static_cast<uint64_t>(p[0]) << 16) | (static_cast<uint64_t>(p[len >> 1]) << 8) | p[len - 1];
+      b = 0;
+    } else {
+      a = b = 0;
+    }
+  } else {
+    size_t i = len;
+    while (i > 16) {
+      seed = mix(load64(p) ^ k1, load64(p + 8) ^ seed);
+      p += 16;
+      i -= 16;
+    }
+    a = load64(p + i - 16);
+    b = load64(p + i - 8);
   }
-  if (len) {
-    h = (h ^ load_partial(p, len)) * 0xC4CEB9FE1A85EC53ull;
-    h ^= h >> 29;
-  }
-  h *= 0x94D049BB133111EBull;
-  h ^= h >> 31;
-  return h;
+  return mix(k1 ^ len, mix(a ^ k1, b ^ seed));
 }
 
 class RankTable {
@@ -60,31 +78,54 @@ class RankTable {
     if (len == 2) return pair_[(static_cast<uint32_t>(p[0]) << 8) | p[1]];
     if (len == 1) return byte_[p[0]];
     if (len > max_len_) return kNoRank;
-    const uint64_t h = hash_bytes(p, len);
-    const uint32_t tag = static_cast<uint32_t>(h >> 32);
+    return lookup_hashed(p, len, hash_bytes(p, len));
+  }
+  // Same for len > 2 and len <= max_token_length(), with h == hash_bytes(p, len).
+  uint32_t lookup_hashed(const unsigned char *p, size_t len, uint64_t h) const {
+    const uint32_t check = slot_check(h, len);
     size_t idx = static_cast<size_t>(h) & mask_;
     for (;;) {
       const Slot &s = slots_[idx];
       if (s.rank == kNoRank) return kNoRank;
-      if (s.tag == tag) {
-        const uint32_t off = offsets_[s.rank];
-        if (offsets_[s.rank + 1] - off == len && std::memcmp(blob_.data() + off, p, len) == 0) return s.rank;
-      }
+      if (s.check == check && bytes_equal(blob_base_ + offsets_[s.rank], p, len)) return s.rank;
       idx = (idx + 1) & mask_;
     }
+  }
+  static bool bytes_equal(const unsigned char *a, const unsigned char *b, size_t len) {
+    // Tokens are short: compare 8 bytes at a time without a libc call.
+    while (len >= 8) {
+      uint64_t x, y;
+      std::memcpy(&x, a, 8);
+      std::memcpy(&y, b, 8);
+      if (x != y) return false;
+      a += 8;
+      b += 8;
+      len -= 8;
+    }
+    for (size_t i = 0; i < len; ++i)
+      if (a[i] != b[i]) return false;
+    return true;
   }
   std::string_view bytes(uint32_t rank) const {
     return std::string_view(blob_.data() + offsets_[rank], offsets_[rank + 1] - offsets_[rank]);
   }
   uint32_t byte_rank(unsigned char b) const { return byte_[b]; }
+  // Unique per built table in this process (never reused), e.g. to tag cache entries.
+  uint64_t id() const { return id_; }
   // Bytes of memory held by the table (for the benchmark's report).
   size_t memory_bytes() const;
 
  private:
+  // check = 24 bits of the hash and the token length, so most mismatches need no byte compare.
+  static uint32_t slot_check(uint64_t h, size_t len) {
+    return (static_cast<uint32_t>(h >> 40) << 8) | static_cast<uint32_t>(len & 0xFF);
+  }
   struct Slot {
     uint32_t rank;
-    uint32_t tag;
+    uint32_t check;
   };
+  const unsigned char *blob_base_ = nullptr;
+  uint64_t id_ = 0;
   std::string owned_;
   std::string_view blob_;
   std::vector<uint32_t> offsets_;

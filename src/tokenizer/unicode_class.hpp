@@ -29,7 +29,7 @@ struct CharAt {
 extern const uint8_t kAsciiClass[128];
 
 // Reads the character at s[i] (i <= n). Ill-formed bytes are reported as {kOther, 1}.
-inline CharAt char_at(const unsigned char *s, size_t n, size_t i) noexcept {
+__attribute__((always_inline)) inline CharAt char_at(const unsigned char *s, size_t n, size_t i) noexcept {
   if (i >= n) return {kEnd, 0};
   const unsigned char b0 = s[i];
   if (b0 < 0x80) return {kAsciiClass[b0], 1};
