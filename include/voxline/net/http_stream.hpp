@@ -1,0 +1,94 @@
+// File: http_stream.hpp
+// HttpStream: one streaming HTTP request (typically a JSON POST answered with text/event-stream)
+// run by libcurl on a Runtime I/O thread, and HttpStreamHandler, the owner's event interface.
+// The response body is delivered chunk by chunk as it arrives, exactly as the server split it.
+//
+//   HttpRequest req;
+//   req.url = "https://api.openai.com/v1/chat/completions";
+//   req.headers = {{"Authorization", "Bearer sk-..."}, {"Content-Type", "application/json"}};
+//   req.body = R"({"model":"gpt-4o","stream":true,"messages":[...]})";
+//   auto stream = runtime->start_http(std::move(req), handler);   // Result<shared_ptr<HttpStream>>
+//   (*stream)->cancel();                                         // barge-in, from any thread
+//
+// Events: on_response (once, when the status line and headers are complete), on_data (only for
+// 2xx responses; a non-2xx body is collected into HttpCompletion::error_body instead), then exactly
+// one on_complete. All run on the stream's I/O thread, in order, with no internal lock held; a
+// handler may call cancel() or start new requests. Views are valid only during the call.
+// A non-2xx status is not a transport failure, but on_complete maps it with status_from_http():
+// 401/403 UNAUTHENTICATED, 429 RATE_LIMITED, 5xx UNAVAILABLE, ...
+// Lifetime: the handle and handler are reference counted; the runtime drops the handler after
+// on_complete returns.
+// Thread-safety: every HttpStream method may be called from any thread.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "voxline/core/clock.hpp"
+#include "voxline/core/export.hpp"
+#include "voxline/core/status.hpp"
+#include "voxline/net/http_status.hpp"
+#include "voxline/net/retry_policy.hpp"
+
+namespace voxline {
+
+struct HttpTimeouts {
+  Duration connect = std::chrono::seconds(10);     // DNS + TCP + TLS
+  Duration first_byte = std::chrono::seconds(30);  // request start until the response headers
+  Duration idle = std::chrono::seconds(30);        // gap between two body chunks (0 = off)
+  Duration total = Duration::zero();               // whole request (0 = off; streams run long)
+};
+
+struct HttpRequest {
+  std::string method = "POST";
+  std::string url;
+  HttpHeaders headers;
+  std::string body;  // copied into the request; usually JSON
+  HttpTimeouts timeouts;
+  size_t max_error_body_bytes = 64u << 10;  // the part of a non-2xx body kept for on_complete
+};
+
+struct HttpResponseHead {
+  int status = 0;
+  HttpHeaders headers;  // in arrival order, names as sent
+};
+
+struct HttpCompletion {
+  Status status;        // OK only for a 2xx response read to its end
+  std::string phase;    // where it ended: "dns", "connect", "first_byte", "body", "idle", "total", "done"
+  int http_status = 0;  // 0 when no response arrived
+  HttpHeaders headers;
+  std::string error_body;             // the start of a non-2xx body
+  bool first_byte_delivered = false;  // on_data ran at least once (never retry then)
+  uint64_t body_bytes = 0;
+
+  // The facts RetryPolicy::decide needs (Retry-After, x-should-retry, first byte).
+  RetryHints retry_hints(const Clock &clock = Clock::system()) const;
+};
+
+class HttpStream;
+
+class VOXLINE_API HttpStreamHandler {
+ public:
+  virtual ~HttpStreamHandler() = default;
+  virtual void on_response(HttpStream &stream, const HttpResponseHead &head) {
+    (void)stream;
+    (void)head;
+  }
+  virtual void on_data(HttpStream &stream, std::string_view chunk) = 0;
+  virtual void on_complete(HttpStream &stream, const HttpCompletion &completion) = 0;
+};
+
+class VOXLINE_API HttpStream {
+ public:
+  virtual ~HttpStream() = default;
+  // Aborts the request within one I/O loop turn: on_complete with CANCELLED follows, unless the
+  // request already completed (then nothing happens). Idempotent.
+  virtual void cancel() = 0;
+  // True once on_complete has returned.
+  virtual bool done() const = 0;
+  virtual uint64_t id() const = 0;
+};
+
+}  // namespace voxline
