@@ -29,8 +29,8 @@ const npm = JSON.parse(fs.readFileSync(process.argv[3], 'utf8'));
 console.log(`npm (node ${process.version}) load: ` +
   Object.entries(npm.load_ms).map(([k, v]) => `${k} ${v.toFixed(1)} ms`).join(', ') +
   `; process RSS at end ${npm.rss_mb.toFixed(0)} MB`);
-console.log(`voxline load: o200k_base ${vx.load_ms.o200k_base.toFixed(1)} ms, cl100k_base ` +
-  `${vx.load_ms.cl100k_base.toFixed(1)} ms; tables resident +${(vx.rss_tables_kb / 1024).toFixed(1)} MiB`);
+console.log(`voxline load (wall / CPU): o200k_base ${vx.load_ms.o200k_base.toFixed(1)} / ${vx.load_cpu_ms.o200k_base.toFixed(1)} ms, cl100k_base ` +
+  `${vx.load_ms.cl100k_base.toFixed(1)} / ${vx.load_cpu_ms.cl100k_base.toFixed(1)} ms; tables resident +${(vx.rss_tables_kb / 1024).toFixed(1)} MiB`);
 const pad = (s, n) => String(s).padEnd(n);
 const num = (x, n) => x.toFixed(1).padStart(n);
 console.log(`\n${pad('encoding', 12)}${pad('corpus', 14)}${pad('op', 8)}${pad('library', 15)}` +

@@ -24,7 +24,7 @@ inline bool is_punct(uint8_t c) {
 struct Text {
   const unsigned char *s;
   size_t n;
-  CharAt at(size_t i) const { return char_at(s, n, i); }
+  __attribute__((always_inline)) CharAt at(size_t i) const { return char_at(s, n, i); }
   bool byte_is(size_t i, unsigned char b) const { return i < n && s[i] == b; }
   bool is_cr_lf(size_t i) const { return i < n && (s[i] == '\r' || s[i] == '\n'); }
   // [^\r\n\p{L}\p{N}]

@@ -49,7 +49,7 @@ Result<RankTable> RankTable::build(std::string_view blob, const std::vector<uint
   static std::atomic<uint64_t> next_id{1};
   t.id_ = next_id.fetch_add(1);
   t.blob_base_ = reinterpret_cast<const unsigned char *>(t.blob_.data());
-  t.slots_.assign(cap, Slot{kNoRank, 0});
+  t.slots_.assign(cap, Slot{kNoRank, 0, 0});
   t.mask_ = cap - 1;
   t.pair_.assign(65536, kNoRank);
   for (uint32_t &b : t.byte_) b = kNoRank;
@@ -64,6 +64,7 @@ Result<RankTable> RankTable::build(std::string_view blob, const std::vector<uint
       if (s.rank == kNoRank) {
         s.rank = static_cast<uint32_t>(r);
         s.check = slot_check(h, len);
+        s.head = head_of(p, len);
         break;
       }
       const uint32_t o = t.offsets_[s.rank];

@@ -83,13 +83,24 @@ class RankTable {
   // Same for len > 2 and len <= max_token_length(), with h == hash_bytes(p, len).
   uint32_t lookup_hashed(const unsigned char *p, size_t len, uint64_t h) const {
     const uint32_t check = slot_check(h, len);
+    const uint64_t head = head_of(p, len);
     size_t idx = static_cast<size_t>(h) & mask_;
     for (;;) {
       const Slot &s = slots_[idx];
       if (s.rank == kNoRank) return kNoRank;
-      if (s.check == check && bytes_equal(blob_base_ + offsets_[s.rank], p, len)) return s.rank;
+      // Tokens of up to 8 bytes are compared inside the slot: one memory access per probe.
+      if (s.check == check && s.head == head &&
+          (len <= 8 || bytes_equal(blob_base_ + offsets_[s.rank] + 8, p + 8, len - 8)))
+        return s.rank;
       idx = (idx + 1) & mask_;
     }
+  }
+  // The first min(len, 8) bytes as a little-endian integer, zero-padded; reads only [p, p + len).
+  static uint64_t head_of(const unsigned char *p, size_t len) {
+    if (len >= 8) return load64(p);
+    if (len >= 4) return load32(p) | (load32(p + len - 4) << (8 * (len - 4)));
+    return static_cast<uint64_t>(p[0]) | (static_cast<uint64_t>(p[len >> 1]) << (8 * (len >> 1))) |
+           (static_cast<uint64_t>(p[len - 1]) << (8 * (len - 1)));
   }
   static bool bytes_equal(const unsigned char *a, const unsigned char *b, size_t len) {
     // Tokens are short: compare 8 bytes at a time without a libc call.
@@ -123,6 +134,7 @@ class RankTable {
   struct Slot {
     uint32_t rank;
     uint32_t check;
+    uint64_t head;  // head_of(token)
   };
   const unsigned char *blob_base_ = nullptr;
   uint64_t id_ = 0;

@@ -18,15 +18,24 @@ enum CharClass : uint8_t {
   kEnd = 7,          // past the end of the text
 };
 
-// Class of a code point (0..0x10FFFF).
-uint8_t unicode_class(uint32_t cp) noexcept;
+// Generated two-stage table (unicode/unicode_tables.inc), defined in unicode_class.cpp.
+extern const unsigned short kUnicodeStage1Table[];
+extern const unsigned char kUnicodeStage2Table[];
+constexpr unsigned kUnicodeShift = 7;
+
+// Class of a code point (0..0x10FFFF; callers never pass more).
+inline uint8_t unicode_class(uint32_t cp) noexcept {
+  return kUnicodeStage2Table[(static_cast<uint32_t>(kUnicodeStage1Table[cp >> kUnicodeShift])
+                              << kUnicodeShift) |
+                             (cp & ((1u << kUnicodeShift) - 1))];
+}
 
 struct CharAt {
   uint8_t cls;
   uint8_t len;  // bytes; 0 at the end of the text
 };
 
-extern const uint8_t kAsciiClass[128];
+extern const unsigned char kAsciiClass[128];
 
 // Reads the character at s[i] (i <= n). Ill-formed bytes are reported as {kOther, 1}.
 __attribute__((always_inline)) inline CharAt char_at(const unsigned char *s, size_t n, size_t i) noexcept {
