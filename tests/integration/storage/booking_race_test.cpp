@@ -2,13 +2,20 @@
 // overlapping slots: the database must refuse every double booking and keep every accepted one.
 #include <doctest/doctest.h>
 
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include <fstream>
 #include <mutex>
 #include <random>
+#include <sstream>
 #include <thread>
 
 #include "unit/storage/storage_fixture.hpp"
 #include "voxline/storage/appointment_repository.hpp"
 #include "voxline/storage/customer_repository.hpp"
+
+extern char **environ;
 
 using namespace voxline;
 using voxline::testing::at;
@@ -139,4 +146,95 @@ TEST_CASE(
       "accepted ", accepted.size(), ", refused ", refused.size(), ", busy retries ",
       f.metrics.counter("voxline_storage_busy_retries_total", "", {{"backend", "sqlite"}}).value() +
           second_metrics.counter("voxline_storage_busy_retries_total", "", {{"backend", "sqlite"}}).value());
+}
+
+TEST_CASE(
+    "4 processes booking overlapping slots: every double booking is refused, every accepted one is stored") {
+  voxline::testing::StorageFixture f;
+  constexpr int kProcesses = 4;
+  constexpr int kAttempts = 25;
+  std::vector<int64_t> customer_ids;
+  {
+    auto tx = f.db->begin();
+    REQUIRE(tx.ok());
+    CustomerRepository customers(f.clock);
+    for (int p = 0; p < kProcesses; ++p) {
+      auto c = customers.create(
+          *tx, {"Process " + std::to_string(p), "+1555345000" + std::to_string(p), std::nullopt});
+      REQUIRE(c.ok());
+      customer_ids.push_back(c->id);
+    }
+    REQUIRE(tx->commit().ok());
+  }
+  std::vector<pid_t> pids;
+  std::vector<std::string> reports;
+  for (int p = 0; p < kProcesses; ++p) {
+    reports.push_back(f.dir.file("worker-" + std::to_string(p) + ".txt"));
+    std::vector<std::string> args = {VOXLINE_STORAGE_BOOKING_WORKER,
+                                     f.dir.file("shop.db"),
+                                     reports.back(),
+                                     std::to_string(customer_ids[static_cast<size_t>(p)]),
+                                     std::to_string(77 + p),
+                                     std::to_string(kAttempts)};
+    std::vector<char *> argv;
+    for (auto &a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    pid_t pid = -1;
+    REQUIRE(posix_spawn(&pid, argv[0], nullptr, nullptr, argv.data(), environ) == 0);
+    pids.push_back(pid);
+  }
+  for (pid_t pid : pids) {
+    int status = 0;
+    REQUIRE(waitpid(pid, &status, 0) == pid);
+    REQUIRE(WIFEXITED(status));
+    REQUIRE(WEXITSTATUS(status) == 0);
+  }
+  std::vector<Attempt> accepted;
+  std::vector<Attempt> refused;
+  for (const std::string &path : reports) {
+    std::ifstream in(path);
+    std::string line;
+    while (std::getline(in, line)) {
+      std::istringstream fields(line);
+      std::string kind;
+      std::string code;
+      Attempt a;
+      long long start_ms = 0;
+      long long end_ms = 0;
+      fields >> kind;
+      if (kind == "ok") {
+        fields >> a.id >> a.bay >> start_ms >> end_ms;
+      } else {
+        fields >> code >> a.bay >> start_ms >> end_ms;
+        REQUIRE_MESSAGE(code == "CONFLICT", line);
+      }
+      a.start = from_unix_ms(start_ms);
+      a.end = from_unix_ms(end_ms);
+      (kind == "ok" ? accepted : refused).push_back(a);
+    }
+  }
+  REQUIRE(accepted.size() + refused.size() == kProcesses * kAttempts);
+  CHECK(!accepted.empty());
+  CHECK(!refused.empty());
+  for (size_t i = 0; i < accepted.size(); ++i) {
+    for (size_t j = i + 1; j < accepted.size(); ++j) CHECK_FALSE(overlaps(accepted[i], accepted[j]));
+  }
+  for (const Attempt &r : refused) {
+    bool blocked = false;
+    for (const Attempt &a : accepted) blocked = blocked || overlaps(a, r);
+    CHECK(blocked);
+  }
+  auto tx = f.db->begin(TxMode::kRead);
+  REQUIRE(tx.ok());
+  AppointmentRepository repo(f.clock);
+  for (const Attempt &a : accepted) {
+    auto stored = repo.get(*tx, a.id);
+    REQUIRE(stored.ok());
+    CHECK(stored->bay == a.bay);
+    CHECK(stored->start == a.start);
+    CHECK(stored->end == a.end);
+  }
+  auto count = tx->query_row("SELECT count(*) AS n FROM appointments");
+  REQUIRE(count.ok());
+  CHECK((*count)->get_int64("n").value() == static_cast<int64_t>(accepted.size()));
 }

@@ -275,3 +275,58 @@ TEST_CASE("health check reports integrity_check ok for a sound file") {
   CHECK(h.component == "storage.sqlite");
   CHECK(h.detail.find("integrity_check: ok") != std::string::npos);
 }
+
+TEST_CASE("statements evicted from a small statement cache are prepared again and still run") {
+  voxline::testing::TempDir dir;
+  MetricsRegistry m;
+  SqliteOptions o;
+  o.path = dir.file("c.db");
+  o.statement_cache_size = 2;
+  o.database.metrics = &m;
+  auto db = open_sqlite_database(o);
+  REQUIRE(db.ok());
+  auto tx = (*db)->begin();
+  REQUIRE(tx.ok());
+  REQUIRE(tx->execute("CREATE TABLE t (x INTEGER)").ok());
+  for (int round = 0; round < 3; ++round) {
+    for (int k = 0; k < 3; ++k) {
+      auto r = tx->query("SELECT count(*) + ? AS n FROM t WHERE x > " + std::to_string(k), {k});
+      REQUIRE(r.ok());
+      CHECK((*r)[0].get_int64("n").value() == k);
+    }
+  }
+  CHECK(m.counter("voxline_storage_stmt_cache_misses_total", "", {{"backend", "sqlite"}}).value() >= 9);
+}
+
+TEST_CASE("health check reports a corrupted file as not ok") {
+  voxline::testing::TempDir dir;
+  MetricsRegistry m;
+  SqliteOptions o;
+  o.path = dir.file("corrupt.db");
+  o.database.metrics = &m;
+  {
+    auto db = open_sqlite_database(o);
+    REQUIRE(db.ok());
+    auto tx = (*db)->begin();
+    REQUIRE(tx.ok());
+    REQUIRE(tx->execute("CREATE TABLE t (x INTEGER PRIMARY KEY, s TEXT)").ok());
+    REQUIRE(tx->execute("CREATE INDEX t_s ON t(s)").ok());
+    for (int i = 0; i < 2000; ++i) {
+      REQUIRE(tx->execute("INSERT INTO t (x, s) VALUES (?, ?)", {i, "row " + std::to_string(i)}).ok());
+    }
+    REQUIRE(tx->commit().ok());
+  }  // closing the last connection checkpoints the WAL into the main file
+  {
+    // Scribble over the middle of the file (index and table pages), as a bad disk would.
+    std::fstream f(o.path, std::ios::in | std::ios::out | std::ios::binary);
+    REQUIRE(f.good());
+    f.seekp(4096 * 5 + 100);
+    const std::string junk(3000, '\x5a');
+    f.write(junk.data(), static_cast<std::streamsize>(junk.size()));
+  }
+  auto db = open_sqlite_database(o);
+  REQUIRE(db.ok());  // the header page is intact, so the file opens
+  HealthCheck h = (*db)->health_check();
+  CHECK_FALSE(h.ok);
+  CHECK(h.detail.find("integrity_check: ok") == std::string::npos);
+}
