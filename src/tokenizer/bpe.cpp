@@ -22,7 +22,8 @@ struct PieceCache {
   // hashing and comparing the bytes, and merges repeat a lot.
   static constexpr size_t kPairs = 16384;  // power of two
   struct Pair {
-    uint64_t key = ~0ull;  // table_id-tagged (a, b); ~0: empty
+    uint64_t key = 0;    // a << 32 | b
+    uint32_t table = 0;  // low 32 bits of RankTable::id(); 0: empty
     uint32_t rank = kNoRank;
   };
   Entry entries[kEntries];
@@ -37,11 +38,13 @@ class Merger {
   Merger(const RankTable &t, PieceCache *cache, const unsigned char *p) : t_(t), cache_(cache), p_(p) {}
 
   uint32_t join(uint32_t a, uint32_t b, uint32_t start, uint32_t end) const {
-    const uint64_t key = (static_cast<uint64_t>(a) << 32 | b) ^ (t_.id() << 58);
+    const uint64_t key = static_cast<uint64_t>(a) << 32 | b;
+    const uint32_t table = static_cast<uint32_t>(t_.id());
     PieceCache::Pair &e = cache_->pairs[((key * 0x9E3779B97F4A7C15ull) >> 40) & (PieceCache::kPairs - 1)];
-    if (e.key == key) return e.rank;
+    if (e.key == key && e.table == table) return e.rank;
     const uint32_t r = t_.lookup(p_ + start, end - start);
     e.key = key;
+    e.table = table;
     e.rank = r;
     return r;
   }

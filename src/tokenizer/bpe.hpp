@@ -13,7 +13,7 @@ namespace voxline::tokenizer::detail {
 struct PieceCache;
 
 // Encodes pieces for one call on one thread. Pieces that are not a single token are remembered in
-// a small per-thread cache (direct-mapped, ~450 KB, allocated on the thread's first use), because
+// a per-thread cache (direct-mapped, ~700 KiB, allocated on the thread's first use), because
 // natural text repeats the same multi-token words; whole-token pieces need one hash probe anyway.
 class PieceEncoder {
  public:

@@ -47,7 +47,9 @@ Result<RankTable> RankTable::build(std::string_view blob, const std::vector<uint
   size_t cap = 16;
   while (cap < n * 2) cap <<= 1;  // load factor <= 0.5 keeps probe chains short
   static std::atomic<uint64_t> next_id{1};
-  t.id_ = next_id.fetch_add(1);
+  do {
+    t.id_ = next_id.fetch_add(1);
+  } while (static_cast<uint32_t>(t.id_) == 0);  // caches use 0 (also as 32 bits) for "empty"
   t.blob_base_ = reinterpret_cast<const unsigned char *>(t.blob_.data());
   t.slots_.assign(cap, Slot{kNoRank, 0, 0});
   t.mask_ = cap - 1;

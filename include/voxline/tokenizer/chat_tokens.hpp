@@ -118,7 +118,6 @@ class VOXLINE_API ChatTokenCounter {
  public:
   using Limits = ChatCounterLimits;
 
-
   ChatTokenCounter(const Encoding &encoding, ChatFormat format, Limits limits);
   ChatTokenCounter(const Encoding &encoding, ChatFormat format)
       : ChatTokenCounter(encoding, format, Limits{}) {}

@@ -11,7 +11,8 @@
 // Ownership/lifetime: the built-in encodings are created lazily on first use, once per process,
 // and live until exit; the pointers returned by get_encoding()/encoding_for_model() stay valid for
 // the whole process and are shared by all sessions. Encodings loaded from a file are owned by the
-// returned shared_ptr.
+// returned shared_ptr. Each thread that encodes also keeps a ~700 KiB cache of recently merged
+// pieces (allocated on its first encode, freed when the thread exits).
 // Thread-safety: an Encoding is immutable; every method may be called concurrently from any thread.
 // First use from several threads at once is safe (the tables are built exactly once).
 //

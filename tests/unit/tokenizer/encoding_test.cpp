@@ -339,3 +339,21 @@ TEST_CASE("malformed tiktoken files give clear errors") {
   auto missing = Encoding::load_tiktoken_file("/nonexistent/x.tiktoken", "e", P, {});
   CHECK(missing.status().code() == StatusCode::kNotFound);
 }
+
+TEST_CASE("per-thread merge caches never mix up two encodings") {
+  std::string file;
+  for (int b = 0; b < 256; ++b)
+    file += base64(std::string(1, static_cast<char>(b))) + " " + std::to_string(b) + "\n";
+  file += base64("ab") + " 256\n" + base64("abab") + " 257\n";
+  auto tiny = Encoding::from_tiktoken_text(file, "tiny", tokenizer::PatternKind::kO200k, {});
+  REQUIRE(tiny.ok());
+  const Encoding &o = tokenizer::o200k_base();
+  for (int round = 0; round < 3; ++round) {
+    // The same pieces go through both tables on this thread, interleaved.
+    const Ids big = o.encode_ordinary(" ababx ababx");
+    CHECK(*o.decode(big) == " ababx ababx");
+    CHECK((*tiny)->encode_ordinary(" ababx ababx") == Ids{32, 257, 120, 32, 257, 120});
+    CHECK((*tiny)->count_ordinary(" ababx") == 3);
+    CHECK(o.encode_ordinary(" ababx ababx") == big);
+  }
+}
