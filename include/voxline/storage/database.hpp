@@ -50,7 +50,8 @@ enum class Dialect { kSqlite, kPostgres };
 VOXLINE_API const char *dialect_name(Dialect d) noexcept;
 
 // kWrite takes the write lock up front (SQLite BEGIN IMMEDIATE), so two writers never deadlock
-// upgrading a read lock; kRead is a read-only snapshot.
+// upgrading a read lock; kRead is a snapshot for reads only (a write in it may fail with TIMEOUT
+// when another writer got there first).
 enum class TxMode { kRead, kWrite };
 
 // Counters every backend reports into (names carry the backend label).
@@ -87,7 +88,9 @@ class Database;
 class Transaction;
 
 // RAII savepoint inside a Transaction: rolls back to where it started unless release()d, so a
-// multi-row write inside a caller's transaction never leaves part of its rows behind.
+// multi-row write inside a caller's transaction never leaves part of its rows behind. It keeps a
+// pointer to its Transaction: keep it in a scope inside the transaction's, and do not move the
+// Transaction while a Savepoint is alive.
 class VOXLINE_API Savepoint {
  public:
   Savepoint(Savepoint &&other) noexcept;
