@@ -73,8 +73,9 @@ struct OutMsg {
 class WsConn final : public WsConnection {
  public:
   WsConn(std::shared_ptr<WsLoopLink> link, Url url, WsConnectOptions options,
-         std::shared_ptr<WsHandler> handler)
-      : link_(std::move(link)),
+         std::shared_ptr<WsHandler> handler, MetricsRegistry *metrics)
+      : metrics_(metrics),
+        link_(std::move(link)),
         id_(next_stream_id()),
         url_(std::move(url)),
         options_(std::move(options)),
@@ -130,6 +131,7 @@ class WsConn final : public WsConnection {
       return failed_precondition("websocket is closing or closed");
     if (queued_bytes_.load() + data.size() > options_.max_queued_bytes) {
       ++send_rejected_;
+      rejected_counter().inc();
       return queue_full("websocket send queue holds " + std::to_string(queued_bytes_.load()) +
                         " bytes (max " + std::to_string(options_.max_queued_bytes) + ")");
     }
@@ -142,9 +144,12 @@ class WsConn final : public WsConnection {
     Status s = out_.push(std::move(m));
     if (!s.ok()) {
       ++send_rejected_;
+      rejected_counter().inc();
       return s.code() == StatusCode::kQueueFull ? s : failed_precondition("websocket is closed");
     }
     queued_bytes_ += n;
+    metrics_->gauge("voxline_net_ws_send_queue_high_water", "Largest websocket send queue seen (messages)")
+        .update_max(static_cast<int64_t>(out_.size()));
     if (!write_pending_.exchange(true)) {
       WsCommand cmd;
       cmd.kind = WsCommand::kWrite;
@@ -154,6 +159,11 @@ class WsConn final : public WsConnection {
     return Status::Ok();
   }
 
+  Counter &rejected_counter() {
+    return metrics_->counter("voxline_net_ws_send_rejected_total", "Websocket sends refused: queue full");
+  }
+
+  MetricsRegistry *metrics_;
   std::weak_ptr<WsConnection> weak_self_;
   std::shared_ptr<WsLoopLink> link_;
   const uint64_t id_;
@@ -332,7 +342,7 @@ Result<std::shared_ptr<WsConnection>> WsLoop::connect(const WsConnectOptions &op
   if (options.ping_interval_s < 0 || options.ping_interval_s > 3600 || options.ping_hangup_s < 0 ||
       options.ping_hangup_s > 3600)
     return invalid_argument("ping interval and hangup must be within 0..3600 s");
-  auto conn = std::make_shared<WsConn>(link_, std::move(url), options, std::move(handler));
+  auto conn = std::make_shared<WsConn>(link_, std::move(url), options, std::move(handler), ctx_.metrics);
   conn->weak_self_ = conn;
   WsCommand cmd;
   cmd.kind = WsCommand::kConnect;

@@ -4,6 +4,9 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -257,6 +260,77 @@ class SilentListener {
   int fd_ = -1;
   int port_ = 0;
   std::vector<int> fillers_;
+};
+
+// A websocket "server" that completes the upgrade handshake for one client and then never reads
+// again (and never answers a close), so the client's socket buffers fill up: provokes the send
+// and close deadlines. Runs on its own thread; the destructor stops it.
+class HandshakeThenSilentServer {
+ public:
+  HandshakeThenSilentServer() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(fd_, reinterpret_cast<sockaddr *>(&a), sizeof a);
+    ::listen(fd_, 4);
+    socklen_t len = sizeof a;
+    ::getsockname(fd_, reinterpret_cast<sockaddr *>(&a), &len);
+    port_ = ntohs(a.sin_port);
+    thread_ = std::thread([this] { run(); });
+  }
+  ~HandshakeThenSilentServer() {
+    stop_ = true;
+    thread_.join();
+    if (client_ >= 0) ::close(client_);
+    ::close(fd_);
+  }
+  int port() const { return port_; }
+
+ private:
+  void run() {
+    pollfd p{fd_, POLLIN, 0};
+    while (!stop_ && ::poll(&p, 1, 20) <= 0) {
+    }
+    if (stop_) return;
+    client_ = ::accept(fd_, nullptr, nullptr);
+    int small = 4096;  // a small receive buffer fills quickly
+    ::setsockopt(client_, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    std::string req;
+    char buf[2048];
+    while (!stop_ && req.find("\r\n\r\n") == std::string::npos) {
+      pollfd c{client_, POLLIN, 0};
+      if (::poll(&c, 1, 20) <= 0) continue;
+      ssize_t n = ::read(client_, buf, sizeof buf);
+      if (n <= 0) return;
+      req.append(buf, static_cast<size_t>(n));
+    }
+    std::string key;
+    const std::string marker = "sec-websocket-key:";
+    std::string lower = req;
+    for (auto &ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    const size_t k = lower.find(marker);
+    if (k != std::string::npos) {
+      size_t b = k + marker.size();
+      while (req[b] == ' ') ++b;
+      key = req.substr(b, req.find("\r\n", b) - b);
+    }
+    const std::string magic = key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+    unsigned char digest[SHA_DIGEST_LENGTH];
+    SHA1(reinterpret_cast<const unsigned char *>(magic.data()), magic.size(), digest);
+    unsigned char accept[64] = {0};
+    EVP_EncodeBlock(accept, digest, SHA_DIGEST_LENGTH);
+    const std::string resp =
+        std::string("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n") +
+        "Connection: Upgrade\r\nSec-WebSocket-Accept: " + reinterpret_cast<const char *>(accept) + "\r\n\r\n";
+    if (::write(client_, resp.data(), resp.size()) < 0) return;
+    while (!stop_) std::this_thread::sleep_for(10ms);  // never read again
+  }
+  int fd_ = -1;
+  int client_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
 };
 
 }  // namespace voxline::nettest

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <string>
 #include <thread>
@@ -11,6 +12,7 @@
 
 #include "net_test_support.hpp"
 #include "support/temp_dir.hpp"
+#include "voxline/core/log.hpp"
 #include "voxline/core/metrics.hpp"
 #include "voxline/net/runtime.hpp"
 #include "voxline_sim/simulator.hpp"
@@ -351,6 +353,52 @@ TEST_CASE("ws send queue is bounded: QUEUE_FULL with counters, and queued messag
   CHECK(conn->send_text("late").code() == StatusCode::kFailedPrecondition);
 }
 
+TEST_CASE("ws send deadline gives TIMEOUT when the peer stops reading and queued data cannot be written") {
+  HandshakeThenSilentServer server;
+  MetricsRegistry m;
+  auto rt = start_runtime(m);
+  WsConnectOptions o;
+  o.url = port_url("ws", "127.0.0.1", server.port(), "/silent");
+  o.timeouts.send = 300ms;
+  o.max_queued_bytes = 256u << 20;
+  auto rec = std::make_shared<WsRecorder>();
+  auto conn = connect(*rt, o, rec);
+  REQUIRE(rec->wait_open());
+  const std::string chunk(1 << 20, 'z');
+  for (int i = 0; i < 64; ++i) REQUIRE(conn->send_binary(chunk).ok());
+  REQUIRE(rec->wait_terminal(5000ms));
+  auto e = rec->error_info();
+  REQUIRE(e.has_value());
+  CHECK(e->status.code() == StatusCode::kTimeout);
+  CHECK(e->phase == "send");
+  CHECK(conn->stats().messages_sent < 64);
+  CHECK(m.counter("voxline_net_timeouts_total", "", {{"phase", "send"}}).value() == 1);
+}
+
+TEST_CASE("ws close deadline gives TIMEOUT when the close handshake cannot complete") {
+  HandshakeThenSilentServer server;
+  MetricsRegistry m;
+  auto rt = start_runtime(m);
+  WsConnectOptions o;
+  o.url = port_url("ws", "127.0.0.1", server.port(), "/silent");
+  o.timeouts.close = 300ms;
+  o.timeouts.send = std::chrono::seconds(10);
+  o.max_queued_bytes = 256u << 20;
+  auto rec = std::make_shared<WsRecorder>();
+  auto conn = connect(*rt, o, rec);
+  REQUIRE(rec->wait_open());
+  const std::string chunk(1 << 20, 'z');
+  for (int i = 0; i < 64; ++i) REQUIRE(conn->send_binary(chunk).ok());
+  REQUIRE(conn->close(1000, "bye").ok());
+  const auto t0 = std::chrono::steady_clock::now();
+  REQUIRE(rec->wait_terminal(5000ms));
+  CHECK(std::chrono::steady_clock::now() - t0 < 2000ms);
+  auto e = rec->error_info();
+  REQUIRE(e.has_value());
+  CHECK(e->status.code() == StatusCode::kTimeout);
+  CHECK(e->phase == "close");
+}
+
 TEST_CASE(
     "ws close before open cancels with CANCELLED, and close from another thread races safely with traffic") {
   SilentListener silent;
@@ -475,9 +523,25 @@ TEST_CASE("wss refuses a certificate from an unknown CA unless insecure mode is 
     CHECK(!rec->open_info().has_value());
   }
   {
-    TlsOptions t;
-    t.insecure_skip_verify = true;
-    auto rt = start_runtime(m, t);
+    Logger logger;
+    std::mutex mu;
+    std::vector<std::string> warnings;
+    logger.set_sink([&](const LogRecord &r) {
+      std::lock_guard<std::mutex> lock(mu);
+      if (r.level == LogLevel::kWarn) warnings.emplace_back(r.message);
+    });
+    RuntimeOptions ro;
+    ro.metrics = &m;
+    ro.logger = &logger;
+    ro.tls.insecure_skip_verify = true;
+    auto created = Runtime::create(ro);
+    REQUIRE(created.ok());
+    auto rt = std::move(*created);
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      REQUIRE(warnings.size() == 1);
+      CHECK(warnings[0].find("verification is OFF") != std::string::npos);
+    }
     auto rec = std::make_shared<WsRecorder>();
     auto conn = connect(*rt, echo_options(*sim), rec);
     REQUIRE(rec->wait_open());
@@ -524,4 +588,37 @@ TEST_CASE("connect_websocket rejects bad URLs, headers and a null handler with I
   CHECK(c->close(999).code() == StatusCode::kInvalidArgument);
   CHECK(c->close(1000, std::string(200, 'r')).code() == StatusCode::kInvalidArgument);
   REQUIRE(rec->wait_terminal());
+}
+
+TEST_CASE("runtime create refuses bad options with INVALID_ARGUMENT and serves from several I/O slots") {
+  RuntimeOptions bad;
+  bad.io_threads = 0;
+  CHECK(Runtime::create(bad).status().code() == StatusCode::kInvalidArgument);
+  bad.io_threads = 9;
+  CHECK(Runtime::create(bad).status().code() == StatusCode::kInvalidArgument);
+  RuntimeOptions missing_ca;
+  missing_ca.tls.ca_file = "/nonexistent/ca.pem";
+  CHECK(Runtime::create(missing_ca).status().code() == StatusCode::kInvalidArgument);
+
+  auto sim = start_sim();
+  MetricsRegistry m;
+  RuntimeOptions two;
+  two.io_threads = 2;
+  two.metrics = &m;
+  auto rt = Runtime::create(two);
+  REQUIRE(rt.ok());
+  CHECK((*rt)->io_threads() == 2);
+  std::vector<std::shared_ptr<WsRecorder>> recs;
+  std::vector<std::shared_ptr<WsConnection>> conns;
+  for (int i = 0; i < 4; ++i) {
+    recs.push_back(std::make_shared<WsRecorder>());
+    conns.push_back(connect(**rt, echo_options(*sim), recs.back()));
+    REQUIRE(conns.back()->send_text("slot " + std::to_string(i)).ok());
+  }
+  for (int i = 0; i < 4; ++i) {
+    REQUIRE(recs[i]->wait_messages(1));
+    CHECK(recs[i]->messages()[0].second == "slot " + std::to_string(i));
+    conns[i]->close();
+    REQUIRE(recs[i]->wait_terminal());
+  }
 }
