@@ -10,6 +10,8 @@
 // `INSERT ... ON CONFLICT (cols) DO UPDATE SET c = excluded.c` for upserts; `RETURNING` for
 // generated ids; no backend functions (no datetime(), no json_*(), no GLOB) in repository SQL.
 // DDL differs per backend and lives in the migrations each schema provides per Dialect.
+// After a statement fails, only rolling back is portable (PostgreSQL refuses further statements
+// in that transaction): wrap a step that may fail and be recovered from in a Savepoint.
 //
 //   SqliteOptions options;
 //   options.path = file;

@@ -156,6 +156,15 @@ Result<SqliteConnection::Cached *> SqliteConnection::prepare(std::string_view sq
 Status SqliteConnection::run(std::string_view sql, const SqlParams &params, const Deadline &deadline,
                              Rows *rows, int64_t *changes) {
   if (db_ == nullptr) return failed_precondition("sqlite connection is closed");
+  // Set before prepare(): preparing can wait on a lock too (schema reads).
+  deadline_ = &deadline;
+  deadline_hit_ = false;
+  busy_gave_up_ = false;
+  busy_retries_ = 0;
+  struct ClearDeadline {
+    const Deadline *&slot;
+    ~ClearDeadline() { slot = nullptr; }
+  } clear_deadline{deadline_};
   VOXLINE_ASSIGN_OR_RETURN(Cached * c, prepare(sql));
   sqlite3_stmt *st = c->stmt;
   const int expected = sqlite3_bind_parameter_count(st);
@@ -183,10 +192,6 @@ Status SqliteConnection::run(std::string_view sql, const SqlParams &params, cons
     }
     if (rc != SQLITE_OK) status = error(rc, fmt::format("bind of parameter {}", i + 1));
   }
-  deadline_ = &deadline;
-  deadline_hit_ = false;
-  busy_gave_up_ = false;
-  busy_retries_ = 0;
   while (status.ok()) {
     if (deadline.expired()) {
       status = timeout_error("sqlite step: the statement's deadline expired before it finished");
@@ -227,7 +232,6 @@ Status SqliteConnection::run(std::string_view sql, const SqlParams &params, cons
   if (status.ok() && changes != nullptr) *changes = sqlite3_changes64(db_);
   sqlite3_reset(st);
   sqlite3_clear_bindings(st);
-  deadline_ = nullptr;
   return status;
 }
 
