@@ -39,21 +39,14 @@ size_t on_header(char *p, size_t size, size_t n, void *ud) {
   return size * n;
 }
 
-}  // namespace
-
-HttpOptions openai_headers(const std::string &key) {
-  HttpOptions o;
-  o.headers["Authorization"] = "Bearer " + key;
-  o.headers["Content-Type"] = "application/json";
-  return o;
-}
-
-HttpResult http_post(const std::string &url, const std::string &body, const HttpOptions &opts) {
+void global_init() {
   static std::once_flag once;
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+HttpResult perform(CURL *h, const std::string &url, const std::string &body, const HttpOptions &opts) {
   HttpResult r;
   Ctx ctx{&r, std::chrono::steady_clock::now()};
-  CURL *h = curl_easy_init();
   char err[CURL_ERROR_SIZE] = {0};
   curl_slist *hdrs = nullptr;
   for (const auto &[k, v] : opts.headers) hdrs = curl_slist_append(hdrs, (k + ": " + v).c_str());
@@ -73,12 +66,42 @@ HttpResult http_post(const std::string &url, const std::string &body, const Http
   r.curl_code = curl_easy_perform(h);
   r.curl_error = err;
   curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r.status);
+  curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &r.new_connections);
   r.total_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - ctx.t0)
           .count();
   curl_slist_free_all(hdrs);
+  return r;
+}
+
+}  // namespace
+
+HttpResult http_post(const std::string &url, const std::string &body, const HttpOptions &opts) {
+  global_init();
+  CURL *h = curl_easy_init();
+  HttpResult r = perform(h, url, body, opts);
   curl_easy_cleanup(h);
   return r;
+}
+
+HttpSession::HttpSession() {
+  global_init();
+  handle_ = curl_easy_init();
+}
+
+HttpSession::~HttpSession() {
+  curl_easy_cleanup(static_cast<CURL *>(handle_));
+}
+
+HttpResult HttpSession::post(const std::string &url, const std::string &body, const HttpOptions &opts) {
+  return perform(static_cast<CURL *>(handle_), url, body, opts);
+}
+
+HttpOptions openai_headers(const std::string &key) {
+  HttpOptions o;
+  o.headers["Authorization"] = "Bearer " + key;
+  o.headers["Content-Type"] = "application/json";
+  return o;
 }
 
 std::vector<std::string> sse_data(const std::string &body) {

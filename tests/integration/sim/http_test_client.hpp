@@ -25,6 +25,7 @@ struct HttpResult {
   std::string body;
   std::vector<HttpChunk> chunks;
   int64_t total_ms = 0;
+  long new_connections = 0;  // CURLINFO_NUM_CONNECTS: 0 when a kept-alive connection was reused
 };
 
 struct HttpOptions {
@@ -34,6 +35,19 @@ struct HttpOptions {
 };
 
 HttpResult http_post(const std::string &url, const std::string &body, const HttpOptions &opts = {});
+
+// Several requests over one curl handle, so HTTP/1.1 keep-alive connections get reused.
+class HttpSession {
+ public:
+  HttpSession();
+  ~HttpSession();
+  HttpSession(const HttpSession &) = delete;
+  HttpSession &operator=(const HttpSession &) = delete;
+  HttpResult post(const std::string &url, const std::string &body, const HttpOptions &opts = {});
+
+ private:
+  void *handle_;
+};
 
 // "Authorization: Bearer test-key" and a JSON content type, the usual OpenAI headers.
 HttpOptions openai_headers(const std::string &key = "test-key");

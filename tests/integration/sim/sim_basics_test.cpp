@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -249,6 +250,69 @@ TEST_CASE("the voxline-sim program prints its port, serves, and exits on SIGTERM
   CHECK(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 0);
   fclose(out);
+}
+
+}  // namespace voxline::simtest
+
+namespace voxline::simtest {
+
+TEST_CASE("one simulator serves 200 concurrent echo connections") {
+  auto sim = start_sim();
+  std::vector<std::unique_ptr<RawWsClient>> clients;
+  for (int i = 0; i < 200; ++i) {
+    clients.push_back(std::make_unique<RawWsClient>());
+    REQUIRE_MESSAGE(clients.back()->connect(sim->port(), "/test/echo"), clients.back()->error());
+  }
+  CHECK(wait_for([&] { return sim->open_connections() == 200; }));
+  for (int i = 0; i < 200; ++i)
+    REQUIRE(clients[static_cast<size_t>(i)]->send_text("msg " + std::to_string(i)));
+  for (int i = 0; i < 200; ++i)
+    CHECK(clients[static_cast<size_t>(i)]->recv().payload == "msg " + std::to_string(i));
+  clients.clear();
+  CHECK(wait_for([&] { return sim->open_connections() == 0; }, 5000));
+}
+
+TEST_CASE("recording is bounded by max_recorded and counts what it discarded") {
+  sim::SimOptions opts;
+  opts.max_recorded = 10;
+  auto sim = start_sim("", opts);
+  RawWsClient ws;
+  REQUIRE(ws.connect(sim->port(), "/test/echo"));
+  for (int i = 0; i < 20; ++i) {
+    REQUIRE(ws.send_text(std::to_string(i)));
+    REQUIRE(ws.recv().payload == std::to_string(i));
+  }
+  auto rec = sim->recorded();
+  CHECK(rec.size() == 10);
+  CHECK(rec.back().payload == "19");
+  CHECK(sim->recorded_dropped() == 31);  // handshake + 40 messages - 10 kept
+  sim->clear_recorded();
+  CHECK(sim->recorded().empty());
+}
+
+TEST_CASE("an empty api_key turns authentication off and TLS handshakes refuse with a real status") {
+  testing::TempDir dir;
+  REQUIRE(sim::write_test_certificate(dir.file("c.pem"), dir.file("k.pem")).ok());
+  sim::SimOptions opts;
+  opts.tls_cert_file = dir.file("c.pem");
+  opts.tls_key_file = dir.file("k.pem");
+  auto sim = start_sim("", opts);
+  WsConnectOptions tls;
+  tls.tls = true;
+  tls.ca_file = dir.file("c.pem");
+  RawWsClient refused;
+  CHECK_FALSE(refused.connect(sim->port(), "/v1/listen?encoding=mulaw&sample_rate=8000", tls));
+  CHECK(refused.status() == 401);
+  CHECK(refused.response_header("dg-error") == "Invalid credentials.");
+
+  sim::SimOptions open_opts;
+  open_opts.api_key = "";
+  auto open_sim = start_sim("", open_opts);
+  RawWsClient ws;
+  CHECK(ws.connect(open_sim->port(), "/v1/listen?encoding=mulaw&sample_rate=8000"));
+  CHECK(http_post(open_sim->http_url("/v1/chat/completions"),
+                  R"({"model":"m","messages":[{"role":"user","content":"x"}]})")
+            .status == 200);
 }
 
 }  // namespace voxline::simtest

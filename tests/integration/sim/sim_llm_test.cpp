@@ -256,3 +256,42 @@ TEST_CASE("llm rejects missing and wrong API keys with 401 and records what the 
 }
 
 }  // namespace voxline::simtest
+
+namespace voxline::simtest {
+
+TEST_CASE("llm serves a stream, a fixed response and an error in a row on one kept-alive connection") {
+  auto sim = start_sim();
+  HttpSession session;
+  HttpResult a = session.post(chat_url(*sim), kUserHi, openai_headers());
+  CHECK(a.status == 200);
+  CHECK(a.curl_code == 0);
+  CHECK(a.new_connections == 1);
+  HttpResult b = session.post(chat_url(*sim), R"({"model":"m","messages":[{"role":"user","content":"x"}]})",
+                              openai_headers());
+  CHECK(b.status == 200);
+  CHECK(b.new_connections == 0);
+  HttpResult c = session.post(chat_url(*sim), kUserHi, openai_headers("bad"));
+  CHECK(c.status == 401);
+  CHECK(c.new_connections == 0);
+  HttpResult d = session.post(chat_url(*sim), kUserHi, openai_headers());
+  CHECK_MESSAGE(d.curl_code == 0, d.curl_error);
+  auto events = sse_data(d.body);
+  REQUIRE(!events.empty());
+  CHECK(events.back() == "[DONE]");
+  CHECK(d.new_connections == 0);
+  CHECK(wait_for([&] { return sim->open_connections() == 0; }));
+}
+
+TEST_CASE("llm accepts a 2 MB request body without waiting for Expect 100-continue") {
+  auto sim = start_sim();
+  std::string body = R"({"model":"m","stream":true,"messages":[{"role":"user","content":")" +
+                     std::string(2000000, 'x') + "\"}]}";
+  HttpResult r = http_post(chat_url(*sim), body, openai_headers());
+  CHECK(r.status == 200);
+  CHECK(r.total_ms < 900);  // curl would wait 1 s for "100 Continue" if the simulator ignored Expect
+  auto rec = sim->recorded("llm");
+  REQUIRE(!rec.empty());
+  CHECK(rec[0].size == body.size());
+}
+
+}  // namespace voxline::simtest

@@ -7,8 +7,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <cstring>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -81,6 +83,11 @@ struct PendingUpgrade {
   std::unique_ptr<WsSession> session;
 };
 
+std::string lower_copy(std::string s) {
+  for (char &c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
 // One lws_write of `data` with the LWS_PRE headroom lws needs; true when all bytes were taken.
 bool write_all(lws *wsi, std::string_view data, lws_write_protocol proto) {
   std::string buf(LWS_PRE, '\0');
@@ -117,7 +124,8 @@ class Simulator::Impl {
   std::shared_ptr<const Scenario> scenario;
   std::map<std::string, int64_t, std::less<>> counters;
   std::map<std::string, uint64_t, std::less<>> accepted;
-  std::vector<RecordedMessage> records;
+  std::deque<RecordedMessage> records;
+  uint64_t records_dropped = 0;
   std::atomic<size_t> open{0};
   std::atomic<uint64_t> next_id{1};
   std::atomic<uint64_t> llm_serial{1};
@@ -137,6 +145,10 @@ class Simulator::Impl {
     if (m.payload.size() > kMaxRecordPayload) m.payload.resize(kMaxRecordPayload);
     std::lock_guard<std::mutex> lock(mu);
     records.push_back(std::move(m));
+    while (records.size() > std::max<size_t>(1, opts.max_recorded)) {
+      records.pop_front();
+      ++records_dropped;
+    }
   }
   void record_simple(const Conn &c, const char *dir, const char *kind, std::string payload, int status = 0) {
     RecordedMessage m;
@@ -197,6 +209,7 @@ class Simulator::Impl {
         {"sec-websocket-protocol", WSI_TOKEN_PROTOCOL},
         {"sec-websocket-extensions", WSI_TOKEN_EXTENSIONS},
         {"transfer-encoding", WSI_TOKEN_HTTP_TRANSFER_ENCODING},
+        {"expect", WSI_TOKEN_HTTP_EXPECT},
         {"accept-encoding", WSI_TOKEN_HTTP_ACCEPT_ENCODING},
     };
     static const std::pair<const char *, const char *> kCustom[] = {
@@ -242,6 +255,7 @@ class Simulator::Impl {
   }
   // Deepgram accepts "Token <key>" and "Bearer <jwt>"; OpenAI only "Bearer <key>".
   bool auth_ok(const std::string &authz, bool deepgram) const {
+    if (opts.api_key.empty()) return true;
     if (authz == "Bearer " + opts.api_key) return true;
     return deepgram && authz == "Token " + opts.api_key;
   }
@@ -511,9 +525,8 @@ class Simulator::Impl {
     return "voxline-sim scripted close";
   }
 
+  // Records before writing, so a client that saw a message always finds it in recorded().
   int write_ws(WsConn &c, OutFrame::Kind kind, const std::string &payload) {
-    if (!write_all(c.wsi, payload, kind == OutFrame::Kind::kBinary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT))
-      return -1;
     RecordedMessage m;
     m.endpoint = c.endpoint;
     m.direction = "out";
@@ -521,6 +534,8 @@ class Simulator::Impl {
     m.payload = payload;
     m.connection_id = c.id;
     record(std::move(m));
+    if (!write_all(c.wsi, payload, kind == OutFrame::Kind::kBinary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT))
+      return -1;
     return 0;
   }
 
@@ -644,6 +659,11 @@ class Simulator::Impl {
     open++;
     HttpConn *raw = c.get();
     conns[wsi] = std::move(c);
+    // lws 4.1 does not answer "Expect: 100-continue"; without this curl waits 1 s before
+    // sending bodies over its threshold.
+    if (lower_copy(header(wsi, WSI_TOKEN_HTTP_EXPECT)) == "100-continue" &&
+        !write_all(wsi, "HTTP/1.1 100 Continue\r\n\r\n", LWS_WRITE_HTTP))
+      return -1;
     std::string cl = header(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH);
     if (raw->method != "POST" || cl.empty() || cl == "0") return respond(*raw);
     return 0;
@@ -693,7 +713,7 @@ class Simulator::Impl {
       const bool need_auth = c.endpoint == "llm" || c.scenario->sse.require_auth;
       if (status_fault != nullptr) {
         c.plan = status_fault_response(*status_fault);
-      } else if (need_auth && authz.empty()) {
+      } else if (need_auth && authz.empty() && !opts.api_key.empty()) {
         c.plan = fixed_response(
             401,
             openai_error_body("You didn't provide an API key. You need to provide your API key in an "
@@ -798,9 +818,14 @@ class Simulator::Impl {
       }
       std::string data = plan.chunked ? fmt::format("{:x}\r\n{}\r\n", s.data.size(), s.data) : s.data;
       if (s.data.empty()) data.clear();  // an empty chunk would end the body
-      if (!data.empty() && !write_all(wsi, data, LWS_WRITE_HTTP)) return -1;
       if (plan.chunked && s.is_event) record_simple(c, "out", "text", s.data);
       c.next_step++;
+      // The last bytes and the end of the transaction go together: once the client has the
+      // whole body it may send its next request, which lws would otherwise read as more body.
+      const bool last = c.next_step == plan.steps.size() && plan.end == HttpEnd::kComplete;
+      if (last && plan.chunked) data += "0\r\n\r\n";
+      if (!data.empty() && !write_all(wsi, data, LWS_WRITE_HTTP)) return -1;
+      if (last) return finish_http(c);
       schedule_http(c);
       return 0;
     }
@@ -812,16 +837,17 @@ class Simulator::Impl {
       c.done = true;
       return drop(c);
     }
+    if (plan.chunked && !write_all(wsi, "0\r\n\r\n", LWS_WRITE_HTTP)) return -1;
+    return finish_http(c);
+  }
+
+  int finish_http(HttpConn &c) {
     c.done = true;
-    if (plan.chunked) {
-      if (!write_all(wsi, "0\r\n\r\n", LWS_WRITE_HTTP)) return -1;
-    }
     if (c.counted) {
       c.counted = false;
       open--;
     }
-    if (lws_http_transaction_completed(wsi)) return -1;
-    return 0;
+    return lws_http_transaction_completed(c.wsi) ? -1 : 0;
   }
 
   void schedule_http(HttpConn &c) {
@@ -969,7 +995,12 @@ Status Simulator::load_scenario(std::string_view json) {
 
 std::vector<RecordedMessage> Simulator::recorded() const {
   std::lock_guard<std::mutex> lock(impl_->mu);
-  return impl_->records;
+  return {impl_->records.begin(), impl_->records.end()};
+}
+
+uint64_t Simulator::recorded_dropped() const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  return impl_->records_dropped;
 }
 
 std::vector<RecordedMessage> Simulator::recorded(std::string_view endpoint) const {

@@ -149,7 +149,8 @@ class TtsSession final : public WsSession {
     int64_t dropped_flushed = 0;
     for (const OutFrame &f : out)
       if (f.tag == "audio" && f.kind == OutFrame::Kind::kText) ++dropped_flushed;
-    out.erase(std::remove_if(out.begin(), out.end(), [](const OutFrame &f) { return f.tag == "audio"; }), out.end());
+    out.erase(std::remove_if(out.begin(), out.end(), [](const OutFrame &f) { return f.tag == "audio"; }),
+              out.end());
     sequence_ -= dropped_flushed;
     send_text(fmt::format(R"({{"type":"Cleared","sequence_id":{}}})", sequence_++));
   }

@@ -38,8 +38,10 @@ struct SimOptions {
   std::string tls_cert_file, tls_key_file;
   // Deepgram endpoints expect "Authorization: Token <key>" (Bearer accepted too), OpenAI
   // "Authorization: Bearer <key>".
-  std::string api_key = "test-key";
-  std::string scenario_json;  // optional initial scenario
+  std::string api_key = "test-key";  // empty = no auth check at all
+  std::string scenario_json;         // optional initial scenario
+  // Recording is bounded: beyond this many records the oldest are discarded (and counted).
+  size_t max_recorded = 200000;
 };
 
 struct RecordedMessage {
@@ -81,6 +83,8 @@ class Simulator {
   // Only the records of one endpoint ("stt", "llm", ...), in order.
   std::vector<RecordedMessage> recorded(std::string_view endpoint) const;
   void clear_recorded();
+  // Records discarded because max_recorded was reached.
+  uint64_t recorded_dropped() const;
   // Websocket connections currently open plus HTTP requests in progress.
   size_t open_connections() const;
   // Websocket connections / HTTP requests accepted per endpoint since start.
