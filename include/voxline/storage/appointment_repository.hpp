@@ -21,6 +21,13 @@
 
 namespace voxline {
 
+// A bookable start time for a service and the bays free for its whole duration.
+struct AvailableSlot {
+  WallTime start;
+  WallTime end;
+  std::vector<int> bays;  // ascending, never empty
+};
+
 class VOXLINE_API AppointmentRepository {
  public:
   explicit AppointmentRepository(const Clock &clock = Clock::system()) : clock_(&clock) {}
@@ -32,6 +39,11 @@ class VOXLINE_API AppointmentRepository {
   // Appointments (any status) starting in [from, to), earliest first, at most `limit`.
   Result<std::vector<Appointment>> list_in_range(Transaction &tx, WallTime from, WallTime to,
                                                  int limit = 500);
+  // Start times in [from, to) where `service` could be booked now (on the grid, inside opening
+  // hours, not in the past), each with its free bays; earliest first, at most `limit`. The range
+  // may span at most 14 days.
+  Result<std::vector<AvailableSlot>> available_slots(Transaction &tx, WallTime from, WallTime to,
+                                                     std::string_view service, int limit = 50);
   // Bays with no live appointment overlapping [start, start + duration).
   Result<std::vector<int>> free_bays(Transaction &tx, WallTime start, std::chrono::minutes duration);
   // Moves a scheduled appointment to a new start (and bay), with the same checks as book().

@@ -135,6 +135,61 @@ Result<std::vector<int>> AppointmentRepository::free_bays(Transaction &tx, WallT
   return out;
 }
 
+Result<std::vector<AvailableSlot>> AppointmentRepository::available_slots(Transaction &tx, WallTime from,
+                                                                          WallTime to,
+                                                                          std::string_view service,
+                                                                          int limit) {
+  if (limit <= 0) return invalid_argument("limit must be positive");
+  if (to <= from) return invalid_argument("the range is empty (to <= from)");
+  if (to - from > std::chrono::hours(24 * 14)) return invalid_argument("the range spans more than 14 days");
+  VOXLINE_ASSIGN_OR_RETURN(ShopConfig cfg, ShopConfigRepository(*clock_).load(tx));
+  VOXLINE_ASSIGN_OR_RETURN(const ServiceType *svc, find_service(cfg, service));
+  const auto duration = std::chrono::minutes(svc->duration_minutes);
+  const int64_t duration_ms = duration.count() * 60000;
+  const int64_t from_ms = to_unix_ms(from);
+  const int64_t to_ms = to_unix_ms(to);
+  struct Busy {
+    int bay;
+    int64_t start;
+    int64_t end;
+  };
+  std::vector<Busy> busy;
+  VOXLINE_ASSIGN_OR_RETURN(
+      Rows rows, tx.query("SELECT bay, start_ms, end_ms FROM appointments WHERE status = "
+                          "'scheduled' AND start_ms > ? AND start_ms < ? AND end_ms > ?",
+                          {from_ms - int64_t{kMaxAppointmentMinutes} * 60000, to_ms + duration_ms, from_ms}));
+  for (const Row &r : rows) {
+    Busy b;
+    VOXLINE_ASSIGN_OR_RETURN(b.bay, r.get_int("bay"));
+    VOXLINE_ASSIGN_OR_RETURN(b.start, r.get_int64("start_ms"));
+    VOXLINE_ASSIGN_OR_RETURN(b.end, r.get_int64("end_ms"));
+    busy.push_back(b);
+  }
+  // Candidates: the slot grid of each shop-local day touching the range.
+  const int64_t offset_ms = int64_t{cfg.slots.utc_offset_minutes} * 60000;
+  constexpr int64_t kDayMs = 86400000;
+  const int64_t local_from = from_ms + offset_ms;
+  int64_t day = (local_from >= 0 ? local_from : local_from - kDayMs + 1) / kDayMs * kDayMs - offset_ms;
+  std::vector<AvailableSlot> out;
+  for (; day < to_ms && static_cast<int>(out.size()) < limit; day += kDayMs) {
+    for (int minute = 0; minute < 24 * 60 && static_cast<int>(out.size()) < limit;
+         minute += cfg.slots.slot_minutes) {
+      const int64_t start = day + int64_t{minute} * 60000;
+      if (start < from_ms || start >= to_ms) continue;
+      if (!validate_slot(cfg.slots, from_unix_ms(start), duration, *clock_).ok()) continue;
+      AvailableSlot slot{from_unix_ms(start), from_unix_ms(start + duration_ms), {}};
+      for (int bay = 1; bay <= cfg.bays; ++bay) {
+        bool taken = false;
+        for (const Busy &b : busy)
+          taken = taken || (b.bay == bay && b.start < start + duration_ms && b.end > start);
+        if (!taken) slot.bays.push_back(bay);
+      }
+      if (!slot.bays.empty()) out.push_back(std::move(slot));
+    }
+  }
+  return out;
+}
+
 Result<Appointment> AppointmentRepository::reschedule(Transaction &tx, int64_t id, WallTime new_start,
                                                       int new_bay) {
   VOXLINE_ASSIGN_OR_RETURN(Appointment a, get(tx, id));

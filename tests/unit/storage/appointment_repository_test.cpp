@@ -217,3 +217,51 @@ TEST_CASE("deleting a vehicle keeps its appointments with no vehicle") {
   REQUIRE(kept.ok());
   CHECK_FALSE(kept->vehicle_id.has_value());
 }
+
+TEST_CASE("available slots list grid times inside opening hours with the bays still free") {
+  Booked f;
+  REQUIRE(f.book(f.ada, f.ada_car, "brake_inspection", 1, at(0, 9)).ok());  // bay 1 09:00-10:00
+  REQUIRE(f.book(f.bob, f.bob_car, "diagnostics", 2, at(0, 9, 30)).ok());   // bay 2 09:30-11:00
+  REQUIRE(f.book(f.bob, f.bob_car, "oil_change", 3, at(0, 10)).ok());       // bay 3 10:00-10:30
+  auto tx = f.db->begin(TxMode::kRead);
+  REQUIRE(tx.ok());
+  auto slots = f.appointments.available_slots(*tx, at(0, 7), at(0, 11), "brake_inspection");
+  REQUIRE_MESSAGE(slots.ok(), slots.status().to_string());
+  // 07:00 and 07:30 are before opening; at 09:30 every bay is taken for part of the hour.
+  REQUIRE(slots->size() == 5);
+  CHECK((*slots)[0].start == at(0, 8));
+  CHECK((*slots)[0].bays == std::vector<int>{1, 2, 3});  // 08:00-09:00
+  CHECK((*slots)[1].bays == std::vector<int>{2, 3});     // 08:30-09:30: bay 1 is taken from 09:00
+  CHECK((*slots)[2].bays == std::vector<int>{3});        // 09:00-10:00
+  CHECK((*slots)[3].start == at(0, 10));                 // 10:00-11:00
+  CHECK((*slots)[3].bays == std::vector<int>{1});
+  CHECK((*slots)[4].bays == std::vector<int>{1, 3});  // 10:30-11:30: bay 2 is taken until 11:00
+  CHECK((*slots)[4].end == at(0, 11, 30));
+  auto limited = f.appointments.available_slots(*tx, at(0, 0), at(7, 0), "oil_change", 3);
+  REQUIRE(limited.ok());
+  CHECK(limited->size() == 3);
+  auto saturday = f.appointments.available_slots(*tx, at(5, 0), at(6, 0), "diagnostics");
+  REQUIRE(saturday.ok());
+  REQUIRE(!saturday->empty());
+  CHECK(saturday->front().start == at(5, 9));
+  CHECK(saturday->back().start == at(5, 11, 30));  // 11:30-13:00 still fits
+  CHECK(f.appointments.available_slots(*tx, at(0, 0), at(20, 0), "oil_change").status().code() ==
+        StatusCode::kInvalidArgument);
+  CHECK(f.appointments.available_slots(*tx, at(0, 0), at(1, 0), "car_wash").status().code() ==
+        StatusCode::kInvalidArgument);
+}
+
+TEST_CASE("available slots follow the shop's UTC offset") {
+  Booked f;
+  auto tx = f.db->begin();
+  REQUIRE(tx.ok());
+  ShopConfig c = voxline::testing::test_shop_config();
+  c.slots.utc_offset_minutes = -300;  // UTC-5: Monday 08:00 local is 13:00 UTC
+  REQUIRE(ShopConfigRepository(f.clock).save(*tx, c).ok());
+  auto slots = f.appointments.available_slots(*tx, at(0, 0), at(1, 0), "oil_change");
+  REQUIRE(slots.ok());
+  REQUIRE(!slots->empty());
+  CHECK(slots->front().start == at(0, 13));
+  CHECK(slots->back().start == at(0, 21, 30));  // 16:30 local, the last half hour before 17:00
+  CHECK(slots->size() == 18);
+}
