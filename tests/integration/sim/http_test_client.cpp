@@ -61,6 +61,7 @@ HttpResult perform(CURL *h, const std::string &url, const std::string &body, con
   curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
   curl_easy_setopt(h, CURLOPT_HEADERDATA, &ctx);
   curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, opts.timeout_ms);
+  curl_easy_setopt(h, CURLOPT_EXPECT_100_TIMEOUT_MS, opts.expect_100_timeout_ms);
   curl_easy_setopt(h, CURLOPT_ERRORBUFFER, err);
   if (!opts.ca_file.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, opts.ca_file.c_str());
   r.curl_code = curl_easy_perform(h);

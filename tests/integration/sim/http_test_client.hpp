@@ -32,6 +32,7 @@ struct HttpOptions {
   std::map<std::string, std::string> headers;
   std::string ca_file;  // https: trust this CA
   long timeout_ms = 5000;
+  long expect_100_timeout_ms = 1000;  // how long curl waits for "100 Continue" before sending a big body
 };
 
 HttpResult http_post(const std::string &url, const std::string &body, const HttpOptions &opts = {});

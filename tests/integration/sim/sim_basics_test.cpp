@@ -263,7 +263,7 @@ TEST_CASE("one simulator serves 200 concurrent echo connections") {
     clients.push_back(std::make_unique<RawWsClient>());
     REQUIRE_MESSAGE(clients.back()->connect(sim->port(), "/test/echo"), clients.back()->error());
   }
-  CHECK(wait_for([&] { return sim->open_connections() == 200; }));
+  CHECK(wait_for([&] { return sim->open_connections() == 200; }, 10000));
   for (int i = 0; i < 200; ++i)
     REQUIRE(clients[static_cast<size_t>(i)]->send_text("msg " + std::to_string(i)));
   for (int i = 0; i < 200; ++i)
