@@ -3,6 +3,7 @@
 #include <curl/curl.h>
 
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <doctest/doctest.h>
@@ -252,6 +253,29 @@ TEST_CASE("tts never_flushed fault sends the audio but no Flushed") {
   while ((f = ws.recv(300)).type == WsFrame::Type::kBinary) bytes += f.payload.size();
   CHECK(bytes == 11 * 5 * 8);
   CHECK(f.type == WsFrame::Type::kTimeout);
+}
+
+}  // namespace voxline::simtest
+
+namespace voxline::simtest {
+
+TEST_CASE("destroying the simulator ends a stalled SSE stream with an error instead of a hang") {
+  auto sim =
+      start_sim(R"({"faults":[{"endpoint":"sse","type":"stall","after_messages":1,"stall_ms":60000}]})");
+  HttpResult r;
+  const std::string url = sim->http_url("/test/sse");
+  std::thread client([&r, url] { r = http_post(url, "", HttpOptions{{}, "", 20000, 1000}); });
+  REQUIRE(wait_for([&] {
+    auto rec = sim->recorded("sse");
+    return rec.size() >= 3;  // request, response head, first event
+  }));
+  CHECK(sim->open_connections() == 1);
+  sim.reset();
+  client.join();
+  CHECK(r.status == 200);
+  CHECK(r.curl_code != 0);
+  CHECK(r.total_ms < 15000);
+  CHECK(sse_data(r.body).size() == 1);
 }
 
 }  // namespace voxline::simtest

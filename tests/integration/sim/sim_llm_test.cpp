@@ -300,3 +300,31 @@ TEST_CASE("llm accepts a 2 MB request body without waiting for Expect 100-contin
 }
 
 }  // namespace voxline::simtest
+
+namespace voxline::simtest {
+
+TEST_CASE(
+    "llm split_event_bytes writes each event in small pieces that still reassemble into the same stream") {
+  const char *reply = R"({"content":"Caf\u00e9 cr\u00e8me \u2014 d\u00e9j\u00e0 vu."})";
+  auto whole = start_sim(std::string(R"({"llm":{"default_reply":)") + reply + "}}");
+  auto split = start_sim(std::string(R"({"llm":{"split_event_bytes":3,"default_reply":)") + reply + "}}");
+  HttpResult a = http_post(chat_url(*whole), kUserHi, openai_headers());
+  HttpResult b = http_post(chat_url(*split), kUserHi, openai_headers());
+  REQUIRE(a.curl_code == 0);
+  REQUIRE(b.curl_code == 0);
+  auto ea = sse_data(a.body), eb = sse_data(b.body);
+  REQUIRE(ea.size() == eb.size());
+  for (size_t i = 0; i < ea.size(); ++i) {
+    if (ea[i] == "[DONE]") continue;
+    json::Document da = parse_json(ea[i]), db = parse_json(eb[i]);
+    CHECK(json::to_string(da["choices"]) == json::to_string(db["choices"]));
+  }
+  CHECK(b.chunks.size() >= a.chunks.size());
+  // Recorded once per event, not once per piece.
+  int events = 0;
+  for (const auto &m : split->recorded("llm"))
+    if (m.kind == "text") ++events;
+  CHECK(static_cast<size_t>(events) == eb.size());
+}
+
+}  // namespace voxline::simtest

@@ -35,6 +35,9 @@ struct HttpPlan {
   std::vector<HttpStep> steps;
   HttpEnd end = HttpEnd::kComplete;
   int64_t drop_at_ms = 0;
+  // > 0: each chunked step is written as HTTP chunks of at most this many bytes in separate
+  // writes, so clients see events split at arbitrary byte positions (inside UTF-8 too).
+  size_t split_bytes = 0;
 };
 
 // A fixed-body response (JSON by default) sent in one step.

@@ -323,6 +323,7 @@ HttpPlan build_llm_response(std::string_view body, const LlmScript &script,
   plan.status = 200;
   plan.content_type = "text/event-stream; charset=utf-8";
   plan.chunked = true;
+  plan.split_bytes = static_cast<size_t>(script.split_event_bytes);
   plan.headers = std::move(headers);
   plan.headers.emplace_back("cache-control", "no-cache");
   const std::string nl = script.crlf ? "\r\n" : "\n";

@@ -242,11 +242,12 @@ Status parse_reply(const Value &v, const std::string &where, LlmReply &out) {
 }
 
 Status parse_llm(const Value &v, const std::string &where, LlmScript &out) {
-  VOXLINE_RETURN_IF_ERROR(
-      check_object(v, where,
-                   {"rules", "default_reply", "tokens_per_second", "tokens_per_delta",
-                    "argument_fragment_chars", "first_token_delay_ms", "comments", "crlf", "usage_null",
-                    "omit_tool_call_index", "azure_empty_first_chunk", "validate_tool_pairs"}));
+  VOXLINE_RETURN_IF_ERROR(check_object(
+      v, where,
+      {"rules", "default_reply", "tokens_per_second", "tokens_per_delta", "argument_fragment_chars",
+       "first_token_delay_ms", "comments", "crlf", "usage_null", "omit_tool_call_index",
+       "azure_empty_first_chunk", "validate_tool_pairs", "split_event_bytes"}));
+  VOXLINE_RETURN_IF_ERROR(read_int(v, "split_event_bytes", where, out.split_event_bytes, 0, 1 << 20));
   VOXLINE_RETURN_IF_ERROR(read_double(v, "tokens_per_second", where, out.tokens_per_second, 0.0, 1e6));
   VOXLINE_RETURN_IF_ERROR(read_int(v, "tokens_per_delta", where, out.tokens_per_delta, 1, 100000));
   VOXLINE_RETURN_IF_ERROR(
@@ -300,7 +301,9 @@ Status parse_llm(const Value &v, const std::string &where, LlmScript &out) {
 
 // ---- SSE ------------------------------------------------------------------------
 Status parse_sse(const Value &v, const std::string &where, SseScript &out) {
-  VOXLINE_RETURN_IF_ERROR(check_object(v, where, {"events", "status", "crlf", "require_auth"}));
+  VOXLINE_RETURN_IF_ERROR(
+      check_object(v, where, {"events", "status", "crlf", "require_auth", "split_event_bytes"}));
+  VOXLINE_RETURN_IF_ERROR(read_int(v, "split_event_bytes", where, out.split_event_bytes, 0, 1 << 20));
   bool crlf = false;
   VOXLINE_RETURN_IF_ERROR(read_bool(v, "crlf", where, crlf));
   VOXLINE_RETURN_IF_ERROR(read_bool(v, "require_auth", where, out.require_auth));

@@ -136,6 +136,7 @@ struct LlmScript {
   bool omit_tool_call_index = false;     // tool-call fragments without "index"
   bool azure_empty_first_chunk = false;  // first chunk has "choices": []
   bool validate_tool_pairs = true;       // 400 on unmatched/unanswered tool_call ids
+  int64_t split_event_bytes = 0;         // > 0: events written in pieces of this many bytes
 };
 
 // ---- generic SSE -------------------------------------------------------------
@@ -148,6 +149,7 @@ struct SseScript {
   std::vector<SseEventSpec> events;
   int status = 200;
   bool require_auth = false;
+  int64_t split_event_bytes = 0;  // > 0: events written in pieces of this many bytes
 };
 
 struct Scenario {

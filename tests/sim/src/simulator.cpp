@@ -73,6 +73,7 @@ struct HttpConn final : Conn {
   HttpPlan plan;
   int64_t response_start_ms = 0;
   size_t next_step = 0;
+  size_t step_offset = 0;  // bytes of steps[next_step] already written (split_bytes)
 };
 
 struct PendingUpgrade {
@@ -752,12 +753,14 @@ class Simulator::Impl {
         return fixed_response(400, openai_error_body(parsed.status().message(), "invalid_request_error", ""));
       if (!parsed->events.empty()) script.events = parsed->events;
       script.status = parsed->status;
+      if (parsed->split_event_bytes > 0) script.split_event_bytes = parsed->split_event_bytes;
       crlf = body.find("\"crlf\":true") != std::string::npos;
     }
     HttpPlan plan;
     plan.status = script.status;
     plan.content_type = "text/event-stream";
     plan.chunked = true;
+    plan.split_bytes = static_cast<size_t>(script.split_event_bytes);
     plan.headers.emplace_back("cache-control", "no-cache");
     int64_t t = 0;
     for (const auto &e : script.events) {
@@ -816,9 +819,20 @@ class Simulator::Impl {
         schedule_http(c);
         return 0;
       }
-      std::string data = plan.chunked ? fmt::format("{:x}\r\n{}\r\n", s.data.size(), s.data) : s.data;
-      if (s.data.empty()) data.clear();  // an empty chunk would end the body
-      if (plan.chunked && s.is_event) record_simple(c, "out", "text", s.data);
+      if (c.step_offset == 0 && plan.chunked && s.is_event) record_simple(c, "out", "text", s.data);
+      std::string_view piece = std::string_view(s.data).substr(c.step_offset);
+      const bool partial = plan.chunked && plan.split_bytes > 0 && piece.size() > plan.split_bytes;
+      if (partial) piece = piece.substr(0, plan.split_bytes);
+      // An empty chunk would end the body, so empty steps write nothing.
+      std::string data = plan.chunked && !piece.empty() ? fmt::format("{:x}\r\n{}\r\n", piece.size(), piece)
+                                                        : std::string(piece);
+      if (partial) {
+        c.step_offset += piece.size();
+        if (!write_all(wsi, data, LWS_WRITE_HTTP)) return -1;
+        lws_callback_on_writable(wsi);
+        return 0;
+      }
+      c.step_offset = 0;
       c.next_step++;
       // The last bytes and the end of the transaction go together: once the client has the
       // whole body it may send its next request, which lws would otherwise read as more body.
