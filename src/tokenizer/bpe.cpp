@@ -32,6 +32,8 @@ struct PieceCache {
 
 namespace {
 
+constexpr size_t kMaxPiece = size_t{1} << 31;
+
 // Rank of token a's bytes followed by token b's bytes (kNoRank if that is not a token).
 class Merger {
  public:
@@ -140,10 +142,18 @@ class Merger {
 
   template <typename Emit>
   void merge(size_t len, Emit &&emit) const {
-    if (len <= 64)
+    if (len <= 64) {
       small(len, emit);
-    else
+    } else if (len < kMaxPiece) {
       large(len, emit);
+    } else {
+      // Positions are 32-bit: a single piece of 2 GiB or more (no letter/space/digit boundary in
+      // it) is merged in 2 GiB chunks. The only case where ids may differ from tiktoken.
+      for (size_t off = 0; off < len; off += kMaxPiece - 1) {
+        const Merger part(t_, cache_, p_ + off);
+        part.large(std::min(kMaxPiece - 1, len - off), emit);
+      }
+    }
   }
 
  private:

@@ -22,6 +22,11 @@
 // counts as one character of the class of U+FFFD (a symbol: not a letter, number, mark or white
 // space), and BPE encodes the raw byte. Valid input is never affected. (tiktoken accepts only valid
 // text; Python tiktoken replaces bad characters with U+FFFD, which loses the bytes.)
+//
+// Cost: about 250 MB/s on English and code, 100-200 MB/s on other scripts (one core). A single piece
+// (a run of letters, of spaces or of symbols without any boundary) of n bytes costs O(n log n)
+// (tiktoken: O(n^2)); e.g. 1 MB of letters without a space takes a few seconds. A piece of 2 GiB or
+// more is merged in 2 GiB chunks, the only case where ids may differ from tiktoken.
 #pragma once
 
 #include <cstddef>
