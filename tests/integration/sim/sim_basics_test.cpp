@@ -93,6 +93,20 @@ TEST_CASE("sim serves wss and https with a test certificate that a client verifi
   CHECK(r.status == 200);
   CHECK(sse_data(r.body) == std::vector<std::string>{"{\"n\":1}", "{\"n\":2}", "[DONE]"});
 
+  SUBCASE("a drop fault over TLS cuts the connection and the process survives the broken pipe") {
+    REQUIRE(sim->load_scenario(R"({"faults":[{"endpoint":"echo","type":"drop","after_messages":1},
+                                           {"endpoint":"sse","type":"drop","after_messages":1}]})")
+                .ok());
+    RawWsClient ws;
+    REQUIRE(ws.connect(sim->port(), "/test/echo", wo));
+    REQUIRE(ws.send_text("one"));
+    CHECK(ws.recv().payload == "one");
+    REQUIRE(ws.send_text("two"));
+    CHECK(ws.recv().type == WsFrame::Type::kEof);
+    HttpResult cut = http_post(sim->http_url("/test/sse"), "", ho);
+    CHECK(cut.curl_code != 0);
+    CHECK(sse_data(cut.body).size() == 1);
+  }
   SUBCASE("a client without the CA is refused") {
     WsConnectOptions untrusted;
     untrusted.tls = true;

@@ -235,7 +235,7 @@ class Simulator::Impl {
   }
   static QueryParams query_of(lws *wsi) {
     QueryParams q;
-    char buf[2048];
+    char buf[8192];
     for (int n = 0;; ++n) {
       int len = lws_hdr_copy_fragment(wsi, buf, sizeof(buf), WSI_TOKEN_HTTP_URI_ARGS, n);
       if (len < 0) break;
