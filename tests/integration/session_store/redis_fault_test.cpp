@@ -84,9 +84,11 @@ TimedOutcome timed(const std::function<Status(const Deadline &)> &op, millisecon
 
 // Runs every operation against the broken server and checks code and time bound.
 void expect_all_fail_in_time(SessionStore &s, bool hung) {
-  for (auto &[name, op] : all_ops(s)) {
+  for (auto &entry : all_ops(s)) {
+    const std::string name = entry.first;  // clang 14: structured bindings cannot be captured
+    auto &op = entry.second;
     const TimedOutcome o = timed(op);
-    INFO(std::string(name) << ": " << o.text << " after " << o.elapsed.count() << " ms");
+    INFO(name << ": " << o.text << " after " << o.elapsed.count() << " ms");
     if (hung) {
       CHECK(o.code == StatusCode::kTimeout);
     } else {
@@ -237,9 +239,11 @@ TEST_CASE(
   REQUIRE(store.ok());
   int failed = 0;
   for (int i = 0; i < 3; ++i) {
-    for (auto &[name, op] : all_ops(**store)) {
+    for (auto &entry : all_ops(**store)) {
+      const std::string name = entry.first;
+      auto &op = entry.second;
       const TimedOutcome out = timed(op, milliseconds(100));
-      INFO(std::string(name) << ": " << out.text);
+      INFO(name << ": " << out.text);
       CHECK(out.code == StatusCode::kUnavailable);
       CHECK(out.elapsed <= milliseconds(100) + kMargin);
       CHECK(out.text.find("127.0.0.1") != std::string::npos);

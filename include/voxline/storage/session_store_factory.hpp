@@ -1,0 +1,39 @@
+// File: session_store_factory.hpp
+// make_session_store: builds the SessionStore a configuration names, so hosts (and Config's
+// "session_store": {"url", "key_prefix"}) pick the backend by URL:
+//   "memory://"                              MemorySessionStore (one process)
+//   "redis://[[user]:password@]host[:port][/db]"  RedisSessionStore (a fleet)
+//
+//   SessionStoreConfig c;
+//   c.url = cfg.session_store_url;
+//   c.key_prefix = cfg.session_store_key_prefix;
+//   VOXLINE_ASSIGN_OR_RETURN(std::unique_ptr<SessionStore> store, make_session_store(c));
+//
+// Ownership: the caller owns the store; clock, metrics and logger must outlive it.
+// Thread-safety: a pure function; the store it returns is thread-safe.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "voxline/core/clock.hpp"
+#include "voxline/core/log.hpp"
+#include "voxline/core/metrics.hpp"
+#include "voxline/storage/session_store.hpp"
+
+namespace voxline {
+
+struct SessionStoreConfig {
+  std::string url = "memory://";
+  std::string key_prefix = "voxline";  // Redis only
+  size_t redis_pool_size = 4;          // Redis only
+  const Clock *clock = nullptr;        // memory only; nullptr: Clock::system()
+  MetricsRegistry *metrics = nullptr;  // nullptr: MetricsRegistry::global()
+  Logger *logger = nullptr;            // Redis only; nullptr: default_logger()
+};
+
+// INVALID_ARGUMENT for an unknown scheme or bad options, UNSUPPORTED for rediss://. A Redis
+// store connects lazily, so this never blocks; probe it with ping().
+VOXLINE_API Result<std::unique_ptr<SessionStore>> make_session_store(const SessionStoreConfig &config);
+
+}  // namespace voxline

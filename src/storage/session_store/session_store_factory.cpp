@@ -1,0 +1,36 @@
+#include "voxline/storage/session_store_factory.hpp"
+
+#include <string_view>
+#include <utility>
+
+#include "voxline/storage/memory_session_store.hpp"
+#include "voxline/storage/redis_session_store.hpp"
+
+namespace voxline {
+
+Result<std::unique_ptr<SessionStore>> make_session_store(const SessionStoreConfig &config) {
+  const std::string_view url = config.url;
+  if (url == "memory://" || url == "memory:") {
+    MemorySessionStoreOptions o;
+    o.clock = config.clock;
+    o.metrics = config.metrics;
+    return std::unique_ptr<SessionStore>(std::make_unique<MemorySessionStore>(o));
+  }
+  if (url.substr(0, 8) == "redis://" || url.substr(0, 9) == "rediss://") {
+    RedisSessionStoreOptions o;
+    o.url = config.url;
+    o.key_prefix = config.key_prefix;
+    o.pool_size = config.redis_pool_size;
+    o.metrics = config.metrics;
+    o.logger = config.logger;
+    auto store = RedisSessionStore::create(std::move(o));
+    if (!store.ok()) return store.status();
+    return std::unique_ptr<SessionStore>(std::move(store).value());
+  }
+  // Only the scheme is echoed: the rest of a URL may hold a password.
+  const size_t colon = url.find(':');
+  return invalid_argument("session store URL must start with memory:// or redis://, got scheme '" +
+                          std::string(url.substr(0, colon == std::string_view::npos ? 0 : colon)) + "'");
+}
+
+}  // namespace voxline
