@@ -279,3 +279,23 @@ TEST_CASE("destroying the simulator ends a stalled SSE stream with an error inst
 }
 
 }  // namespace voxline::simtest
+
+namespace voxline::simtest {
+
+TEST_CASE("count-based websocket faults with after_messages 0 fire right after the handshake") {
+  auto sim = start_sim(
+      R"({"faults":[{"endpoint":"echo","type":"close","close_code":1011,"after_messages":0,"first_n":1},
+                                     {"endpoint":"echo","type":"drop","after_messages":0}]})");
+  RawWsClient closed;
+  REQUIRE(closed.connect(sim->port(), "/test/echo"));
+  WsFrame c = closed.recv();  // without sending anything
+  CHECK(c.type == WsFrame::Type::kClose);
+  CHECK(c.close_code == 1011);
+  RawWsClient dropped;
+  REQUIRE(dropped.connect(sim->port(), "/test/echo"));
+  CHECK(dropped.recv().type == WsFrame::Type::kEof);
+  CHECK(sim->load_scenario(R"({"faults":[{"endpoint":"echo","type":"stall","stall_ms":5,"after_ms":10}]})")
+            .code() == StatusCode::kInvalidArgument);
+}
+
+}  // namespace voxline::simtest

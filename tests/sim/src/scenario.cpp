@@ -448,8 +448,8 @@ Status parse_fault(const Value &f, const std::string &w, Fault &out) {
   if (out.type == FaultType::kDrop || out.type == FaultType::kClose) {
     if (!out.after_messages && !out.after_ms) return bad(w, "needs after_messages or after_ms");
   }
-  if (out.after_ms && out.type != FaultType::kDrop && out.type != FaultType::kClose && !ws)
-    return bad(w + ".after_ms", "only drop faults of HTTP endpoints can fire after a time");
+  if (out.after_ms && out.type != FaultType::kDrop && out.type != FaultType::kClose)
+    return bad(w + ".after_ms", "only drop and close faults can fire after a time");
   return Status::Ok();
 }
 

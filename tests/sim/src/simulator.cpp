@@ -490,6 +490,15 @@ class Simulator::Impl {
       }
     }
     bool want_write = c.kill || c.close_now;
+    // Count-based drop/close/malformed faults fire as soon as their count is reached, even
+    // when nothing else is queued (after_messages 0 = right after the handshake).
+    for (size_t i = 0; i < c.faults.size() && !want_write; ++i) {
+      const Fault &f = *c.faults[i];
+      if (c.fault_done[i] || f.after_ms) continue;
+      if (f.type != FaultType::kDrop && f.type != FaultType::kClose && f.type != FaultType::kMalformedJson)
+        continue;
+      if (c.sent >= f.after_messages.value_or(0)) want_write = true;
+    }
     if (!want_write && !c.session->out.empty()) {
       int64_t due = std::max(c.session->out.front().due_ms, c.stall_until);
       if (due <= now) {
