@@ -107,7 +107,7 @@ struct CallLog {
   std::string from_number;
   std::string to_number;
   std::optional<int64_t> customer_id;  // NULL when unknown or the customer was deleted
-  WallTime started_at;
+  WallTime started_at;                 // WallTime{} (the epoch): CallLogRepository::save uses its clock's now
   std::optional<WallTime> ended_at;
   std::optional<int64_t> duration_ms;
   CallOutcome outcome = CallOutcome::kInProgress;

@@ -13,7 +13,8 @@ Result<CallLog> CallLogRepository::save(Transaction &tx, const CallLog &in) {
   VOXLINE_ASSIGN_OR_RETURN(std::string call_id, detail::clean_text(in.call_id, "call id", 128));
   VOXLINE_ASSIGN_OR_RETURN(std::string from, detail::clean_text(in.from_number, "caller number", 40));
   VOXLINE_ASSIGN_OR_RETURN(std::string to, detail::clean_text(in.to_number, "called number", 40));
-  const int64_t started = to_unix_ms(in.started_at);
+  // An unset start (the epoch) means the call starts now.
+  const int64_t started = to_unix_ms(in.started_at == WallTime{} ? clock_->wall_now() : in.started_at);
   std::optional<int64_t> ended;
   if (in.ended_at) {
     ended = to_unix_ms(*in.ended_at);

@@ -183,4 +183,11 @@ TEST_CASE("invalid call logs are refused and credentials in the error text are r
   REQUIRE(saved->error.has_value());
   CHECK(saved->error->find("sk-abcdefghijklmnop") == std::string::npos);
   CHECK(calls.get_by_call_id(*tx, "nope").status().code() == StatusCode::kNotFound);
+  CallLog unset;
+  unset.call_id = "CA-10";
+  unset.from_number = "+15551234567";
+  unset.to_number = "+15550001111";
+  auto now = calls.save(*tx, unset);
+  REQUIRE(now.ok());
+  CHECK(now->started_at == f.clock.wall_now());
 }
