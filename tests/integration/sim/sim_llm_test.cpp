@@ -328,3 +328,39 @@ TEST_CASE(
 }
 
 }  // namespace voxline::simtest
+
+namespace voxline::simtest {
+
+TEST_CASE("llm honours max_completion_tokens with finish_reason length and rejects bad sampling values") {
+  auto sim = start_sim(R"({"llm":{"default_reply":{"content":"one two three four five six"}}})");
+  HttpResult r = http_post(
+      chat_url(*sim),
+      R"({"model":"m","stream":true,"max_completion_tokens":3,"messages":[{"role":"user","content":"x"}]})",
+      openai_headers());
+  std::string text, finish;
+  for (const auto &e : sse_data(r.body)) {
+    if (e == "[DONE]") continue;
+    json::Document d = parse_json(e);
+    const auto &ch = d["choices"][0];
+    if (const json::Value *c = json::find(ch["delta"], "content"); c && c->IsString()) text += str(*c);
+    if (ch["finish_reason"].IsString()) finish = str(ch["finish_reason"]);
+  }
+  CHECK(text == "one two three");
+  CHECK(finish == "length");
+  HttpResult legacy =
+      http_post(chat_url(*sim), R"({"model":"m","max_tokens":2,"messages":[{"role":"user","content":"x"}]})",
+                openai_headers());
+  json::Document d = parse_json(legacy.body);
+  CHECK(str(d["choices"][0]["message"]["content"]) == "one two");
+  CHECK(str(d["choices"][0]["finish_reason"]) == "length");
+  CHECK(http_post(chat_url(*sim),
+                  R"({"model":"m","temperature":3,"messages":[{"role":"user","content":"x"}]})",
+                  openai_headers())
+            .status == 400);
+  CHECK(http_post(chat_url(*sim),
+                  R"({"model":"m","max_tokens":0,"messages":[{"role":"user","content":"x"}]})",
+                  openai_headers())
+            .status == 400);
+}
+
+}  // namespace voxline::simtest

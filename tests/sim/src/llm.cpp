@@ -29,6 +29,7 @@ struct ParsedRequest {
   std::vector<Message> messages;
   std::vector<std::string> tool_names;
   size_t prompt_chars = 0;
+  int64_t max_tokens = 0;  // max_completion_tokens or max_tokens; 0 = none
 };
 
 HttpPlan bad_request(std::string_view message, std::string_view param = {}, std::string_view code = {}) {
@@ -76,6 +77,20 @@ std::optional<HttpPlan> parse_request(std::string_view body, const LlmScript &sc
         return bad_request("'include_usage' must be a boolean", "stream_options.include_usage");
       req.include_usage = iu->GetBool();
     }
+  }
+  for (const char *key : {"max_completion_tokens", "max_tokens"}) {
+    if (const Value *m = json::find(doc, key); m != nullptr && !m->IsNull()) {
+      if (!m->IsInt64() || m->GetInt64() < 1)
+        return bad_request(
+            fmt::format("Invalid '{}': integer below minimum value. Expected a value >= 1.", key), key,
+            "integer_below_min_value");
+      req.max_tokens = m->GetInt64();
+    }
+  }
+  if (const Value *t = json::find(doc, "temperature"); t != nullptr && !t->IsNull()) {
+    if (!t->IsNumber() || t->GetDouble() < 0.0 || t->GetDouble() > 2.0)
+      return bad_request("Invalid 'temperature': expected a number between 0 and 2.", "temperature",
+                         "decimal_above_max_value");
   }
   if (const Value *n = json::find(doc, "n"); n != nullptr && !n->IsNull()) {
     if (!n->IsInt() || n->GetInt() != 1) return bad_request("voxline-sim supports only n=1", "n");
@@ -279,8 +294,34 @@ HttpPlan build_llm_response(std::string_view body, const LlmScript &script,
   std::string finish = reply.finish_reason;
   if (finish.empty()) finish = reply.tool_calls.empty() ? "stop" : "tool_calls";
 
-  const std::vector<std::string> tokens =
-      reply.content ? split_tokens(*reply.content) : std::vector<std::string>{};
+  std::vector<std::string> tokens = reply.content ? split_tokens(*reply.content) : std::vector<std::string>{};
+  // A token cap cuts the answer where it runs out, as max_completion_tokens does: finish_reason
+  // "length" and, inside a tool call, arguments that are no longer valid JSON.
+  if (req.max_tokens > 0) {
+    int64_t budget = req.max_tokens;
+    if (static_cast<int64_t>(tokens.size()) > budget) {
+      tokens.resize(static_cast<size_t>(budget));
+      std::string cut;
+      for (const auto &t : tokens) cut += t;
+      reply.content = cut;
+      reply.tool_calls.clear();
+      finish = "length";
+    } else {
+      budget -= static_cast<int64_t>(tokens.size());
+      for (size_t i = 0; i < reply.tool_calls.size(); ++i) {
+        auto &args = reply.tool_calls[i].arguments;
+        const int64_t cost = static_cast<int64_t>(args.size() / 4 + 3);
+        if (cost <= budget) {
+          budget -= cost;
+          continue;
+        }
+        args = args.substr(0, static_cast<size_t>(std::max<int64_t>(0, budget - 3) * 4));
+        reply.tool_calls.resize(i + 1);
+        finish = "length";
+        break;
+      }
+    }
+  }
   Usage usage;
   usage.prompt = reply.prompt_tokens.value_or(static_cast<int64_t>(req.prompt_chars / 4 + 3));
   int64_t completion = static_cast<int64_t>(tokens.size());
