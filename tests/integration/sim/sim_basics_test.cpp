@@ -330,3 +330,57 @@ TEST_CASE("an empty api_key turns authentication off and TLS handshakes refuse w
 }
 
 }  // namespace voxline::simtest
+
+namespace voxline::simtest {
+namespace {
+
+// Runs voxline-sim with `args` until it exits (it must fail fast); returns {exit code, stderr}.
+std::pair<int, std::string> run_failing_program(std::vector<std::string> args) {
+  int err_pipe[2];
+  REQUIRE(pipe(err_pipe) == 0);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, err_pipe[1], 2);
+  posix_spawn_file_actions_addclose(&fa, err_pipe[0]);
+  std::string exe = VOXLINE_SIM_EXE;
+  std::vector<char *> argv = {exe.data()};
+  for (auto &a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = 0;
+  REQUIRE(posix_spawn(&pid, exe.c_str(), &fa, nullptr, argv.data(), environ) == 0);
+  posix_spawn_file_actions_destroy(&fa);
+  close(err_pipe[1]);
+  std::string err;
+  char buf[512];
+  ssize_t n;
+  while ((n = read(err_pipe[0], buf, sizeof(buf))) > 0) err.append(buf, static_cast<size_t>(n));
+  close(err_pipe[0]);
+  int status = 0;
+  REQUIRE(waitpid(pid, &status, 0) == pid);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, err};
+}
+
+}  // namespace
+
+TEST_CASE(
+    "the voxline-sim program fails fast with a clear message on a taken port, a bad scenario or bad flags") {
+  auto sim = start_sim();
+  auto taken = run_failing_program({"--port", std::to_string(sim->port())});
+  CHECK(taken.first == 1);
+  CHECK(taken.second.find("cannot listen") != std::string::npos);
+
+  testing::TempDir dir;
+  REQUIRE(dir.ok());
+  FILE *f = std::fopen(dir.file("bad.json").c_str(), "w");
+  REQUIRE(f != nullptr);
+  std::fputs(R"({"tts":{"waveform":"square"}})", f);
+  std::fclose(f);
+  auto bad = run_failing_program({"--scenario", dir.file("bad.json")});
+  CHECK(bad.first == 1);
+  CHECK(bad.second.find("scenario.tts.waveform") != std::string::npos);
+  CHECK(run_failing_program({"--scenario", dir.file("missing.json")}).first == 1);
+  CHECK(run_failing_program({"--tls-cert", dir.file("c.pem")}).first == 1);
+  CHECK(run_failing_program({"--bogus"}).first == 2);
+}
+
+}  // namespace voxline::simtest
