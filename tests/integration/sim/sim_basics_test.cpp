@@ -5,7 +5,10 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -381,6 +384,30 @@ TEST_CASE(
   CHECK(run_failing_program({"--scenario", dir.file("missing.json")}).first == 1);
   CHECK(run_failing_program({"--tls-cert", dir.file("c.pem")}).first == 1);
   CHECK(run_failing_program({"--bogus"}).first == 2);
+}
+
+}  // namespace voxline::simtest
+
+namespace voxline::simtest {
+
+TEST_CASE("every example scenario under tests/sim/scenarios loads") {
+  namespace fs = std::filesystem;
+  int files = 0;
+  for (const auto &entry : fs::directory_iterator(VOXLINE_SIM_SCENARIO_DIR)) {
+    if (entry.path().extension() != ".json") continue;
+    CAPTURE(entry.path().string());
+    std::ifstream in(entry.path());
+    std::stringstream ss;
+    ss << in.rdbuf();
+    auto sim = sim::Simulator::start([&] {
+      sim::SimOptions o;
+      o.scenario_json = ss.str();
+      return o;
+    }());
+    CHECK_MESSAGE(sim.ok(), sim.status().to_string());
+    ++files;
+  }
+  CHECK(files >= 1);
 }
 
 }  // namespace voxline::simtest

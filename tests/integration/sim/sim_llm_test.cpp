@@ -1,6 +1,8 @@
 // Simulated OpenAI /v1/chat/completions: stream shape, tool-call fragments, usage, rules, pacing,
 // non-streaming responses, request validation and auth.
+#include <fstream>
 #include <map>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -361,6 +363,76 @@ TEST_CASE("llm honours max_completion_tokens with finish_reason length and rejec
                   R"({"model":"m","max_tokens":0,"messages":[{"role":"user","content":"x"}]})",
                   openai_headers())
             .status == 400);
+}
+
+}  // namespace voxline::simtest
+
+namespace voxline::simtest {
+namespace {
+
+std::string read_file(const std::string &path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+struct Answer {
+  std::string text;
+  std::map<int, Call> calls;
+};
+
+Answer ask(const sim::Simulator &s, const std::string &messages_json) {
+  HttpResult r = http_post(
+      chat_url(s), R"({"model":"gpt-4o","stream":true,"messages":)" + messages_json + "}", openai_headers());
+  REQUIRE(r.status == 200);
+  auto events = sse_data(r.body);
+  Answer a;
+  a.calls = accumulate_calls(events);
+  for (const auto &e : events) {
+    if (e == "[DONE]") continue;
+    json::Document d = parse_json(e);
+    if (d["choices"].Empty()) continue;
+    if (const json::Value *c = json::find(d["choices"][0]["delta"], "content"); c && c->IsString())
+      a.text += str(*c);
+  }
+  return a;
+}
+
+}  // namespace
+
+TEST_CASE("the oil change example scenario walks a booking through tool calls and tool results") {
+  auto sim = start_sim(read_file(std::string(VOXLINE_SIM_SCENARIO_DIR) + "/oil_change_booking.json"));
+  const std::string user1 =
+      R"({"role":"user","content":"Hi, this is Dana. I'd like to book an oil change for Friday."})";
+  Answer a1 = ask(*sim, "[" + user1 + "]");
+  CHECK(a1.text == "Let me look you up.");
+  REQUIRE(a1.calls.size() == 1);
+  CHECK(a1.calls[0].name == "find_customer");
+  auto call_msg = [](const Call &c) {
+    return R"({"role":"assistant","content":null,"tool_calls":[{"id":)" + json::quote(c.id) +
+           R"(,"type":"function","function":{"name":)" + json::quote(c.name) + R"(,"arguments":)" +
+           json::quote(c.args) + "}}]}";
+  };
+  auto tool_msg = [](const Call &c, const std::string &content) {
+    return R"({"role":"tool","tool_call_id":)" + json::quote(c.id) + R"(,"content":)" + json::quote(content) +
+           "}";
+  };
+  std::string history = user1 + "," + call_msg(a1.calls[0]) + "," +
+                        tool_msg(a1.calls[0], R"({"found":true,"customer_id":418})");
+  Answer a2 = ask(*sim, "[" + history + "]");
+  REQUIRE(a2.calls.size() == 1);
+  CHECK(a2.calls[0].name == "check_availability");
+  history += "," + call_msg(a2.calls[0]) + "," + tool_msg(a2.calls[0], R"({"slots":["09:00","11:00"]})");
+  Answer a3 = ask(*sim, "[" + history + "]");
+  CHECK(a3.text == "I have Friday at 9 AM or 11 AM. Which works better?");
+  history +=
+      R"(,{"role":"assistant","content":"I have Friday at 9 AM or 11 AM. Which works better?"},{"role":"user","content":"Nine in the morning works."})";
+  Answer a4 = ask(*sim, "[" + history + "]");
+  REQUIRE(a4.calls.size() == 1);
+  CHECK(a4.calls[0].name == "book_appointment");
+  history += "," + call_msg(a4.calls[0]) + "," + tool_msg(a4.calls[0], R"({"booked":true})");
+  CHECK(ask(*sim, "[" + history + "]").text.find("all set for Friday") != std::string::npos);
 }
 
 }  // namespace voxline::simtest
