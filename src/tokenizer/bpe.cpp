@@ -28,6 +28,9 @@ struct PieceCache {
   };
   Entry entries[kEntries];
   Pair pairs[kPairs];
+  // Scratch for merging long pieces (kept to avoid an allocation per piece; shrunk when huge).
+  std::vector<uint32_t> scratch;
+  std::vector<uint64_t> heap;
 };
 
 namespace {
@@ -102,9 +105,13 @@ class Merger {
   // Min-heap of (pair rank, start) over a linked list of parts, for long pieces: O(n log n).
   template <typename Emit>
   void large(size_t len, Emit &&emit) const {
-    std::vector<uint32_t> next(len + 1), prev(len), tok(len), pair(len);
-    std::vector<uint64_t> heap;
-    heap.reserve(len);
+    // Scratch space lives in the thread's cache so steady-state encoding does not allocate.
+    std::vector<uint32_t> &buf = cache_->scratch;
+    if (buf.size() < 4 * len + 1) buf.resize(4 * len + 1);
+    uint32_t *next = buf.data(), *prev = next + len + 1, *tok = prev + len, *pair = tok + len;
+    std::vector<uint64_t> &heap = cache_->heap;
+    heap.clear();
+    if (heap.capacity() < len) heap.reserve(len);
     auto push = [&](uint32_t rank, uint32_t start) {
       heap.push_back(static_cast<uint64_t>(rank) << 32 | start);  // orders by rank, then leftmost
       std::push_heap(heap.begin(), heap.end(), std::greater<uint64_t>());
@@ -138,6 +145,10 @@ class Merger {
       if (i > 0) refresh(prev[i]);
     }
     for (uint32_t i = 0; i < n; i = next[i]) emit(tok[i]);
+    if (buf.capacity() > (size_t{1} << 20)) {  // do not keep megabytes per thread after a huge piece
+      std::vector<uint32_t>().swap(buf);
+      std::vector<uint64_t>().swap(heap);
+    }
   }
 
   template <typename Emit>
