@@ -211,7 +211,17 @@ TEST_CASE("redis pool never opens more than pool_size connections and counts wai
   CHECK(lines <= 4);  // at most 3 pooled + the fixture's own connection
   CHECK(s.metrics.gauge("voxline_session_store_pool_size", "", {{"backend", "redis"}}).value() <= 3);
   CHECK(s.metrics.gauge("voxline_session_store_pool_in_use", "", {{"backend", "redis"}}).value() == 0);
+  // Deterministic contention: with the server hung, 3 calls hold all 3 connections until their
+  // deadline, so the other 3 must wait for the pool (and still end by their deadline).
+  s.server.pause();
+  std::vector<std::thread> blocked;
+  for (int t = 0; t < 6; ++t) {
+    blocked.emplace_back([&] { (void)s.store->slot_state("any", Deadline::after(milliseconds(400))); });
+  }
+  for (auto &b : blocked) b.join();
+  s.server.resume();
   CHECK(counter_value(s.metrics, "voxline_session_store_pool_waits_total") > 0);
+  CHECK(s.store->ping(soon()).ok);
   const std::string text = s.metrics.prometheus_text();
   CHECK(text.find("voxline_session_store_ops_total{backend=\"redis\",op=\"rate\"} 360") != std::string::npos);
 }
