@@ -1,4 +1,4 @@
-// storage_bench [customers=100000] [lookups=20000] [bookings=1000]
+// storage_bench [customers=100000] [lookups=20000] [bookings per run=400]
 // Prints bookings per second and customer-by-phone lookups per second on a database of
 // `customers` customers, with the row counts used and baselines from the same run:
 //   lookups:  raw sqlite3 prepared statement on the same file (the interface's overhead) and an
@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -91,7 +92,7 @@ int64_t count(Database &db, const char *table) {
 int main(int argc, char **argv) {
   const int customers = argc > 1 ? std::atoi(argv[1]) : 100000;
   const int lookups = argc > 2 ? std::atoi(argv[2]) : 20000;
-  const int bookings = argc > 3 ? std::atoi(argv[3]) : 1000;
+  const int bookings = argc > 3 ? std::atoi(argv[3]) : 400;
   if (customers < 1 || lookups < 1 || bookings < 1) {
     std::fprintf(stderr, "usage: %s [customers>0] [lookups>0] [bookings>0]\n", argv[0]);
     return 2;
@@ -236,18 +237,38 @@ int main(int argc, char **argv) {
   };
   // Warm-up: the first commits grow the WAL file (each fsync then also writes metadata); later
   // ones reuse it. Without this the first measured run pays for the growth alone.
-  (void)raw_book_all("PRAGMA synchronous = FULL", 4 * bookings);
-  // Alternate raw and repository runs so disk noise hits both alike.
-  const double raw_full_rate = raw_book_all("PRAGMA synchronous = FULL", 0);
-  const double full_rate = book_all(*db, bookings);
+  int next_slot = 0;
+  (void)raw_book_all("PRAGMA synchronous = FULL", next_slot);
+  next_slot += bookings;
   MetricsRegistry normal_metrics;
   auto normal = open_db(path, SqliteSync::kNormal, normal_metrics);
-  const double raw_normal_rate = raw_book_all("PRAGMA synchronous = NORMAL", 2 * bookings);
-  const double normal_rate = book_all(*normal, 3 * bookings);
+  // The disk is shared and fsync times swing widely: interleave the four runs, repeat them and
+  // report medians, so noise hits every configuration alike.
+  constexpr int kRounds = 3;
+  std::vector<double> raw_full, repo_full, raw_normal, repo_normal;
+  for (int round = 0; round < kRounds; ++round) {
+    raw_full.push_back(raw_book_all("PRAGMA synchronous = FULL", next_slot));
+    next_slot += bookings;
+    repo_full.push_back(book_all(*db, next_slot));
+    next_slot += bookings;
+    raw_normal.push_back(raw_book_all("PRAGMA synchronous = NORMAL", next_slot));
+    next_slot += bookings;
+    repo_normal.push_back(book_all(*normal, next_slot));
+    next_slot += bookings;
+  }
   normal.reset();
   sqlite3_close_v2(raw);
+  auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+  };
+  const double raw_full_rate = median(raw_full);
+  const double full_rate = median(repo_full);
+  const double raw_normal_rate = median(raw_normal);
+  const double normal_rate = median(repo_normal);
 
-  std::printf("\nbookings (1 write tx each, %d per run, %d customers):\n", bookings, customers);
+  std::printf("\nbookings (1 write tx each; median of %d interleaved runs of %d; %d customers):\n", kRounds,
+              bookings, customers);
   std::printf("  AppointmentRepository::book, synchronous=FULL     : %10.0f bookings/s\n", full_rate);
   std::printf("  baseline raw sqlite3 INSERT + COMMIT, FULL        : %10.0f bookings/s\n", raw_full_rate);
   std::printf("  AppointmentRepository::book, synchronous=NORMAL   : %10.0f bookings/s\n", normal_rate);
