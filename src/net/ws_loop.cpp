@@ -284,6 +284,12 @@ void WsLoop::stop() {
   stopping_.store(true, std::memory_order_release);
   lws_cancel_service(lws_);
   thread_.join();
+  // Joined: this thread now owns the context. lws reports the remaining wsi closed while it is
+  // destroyed; every connection is terminal already, so those callbacks only clean up.
+  lws_sul_cancel(&tick_->sul);
+  lws_context_destroy(lws_);
+  lws_ = nullptr;
+  conns_.clear();
 }
 
 Status WsLoop::post(WsCommand cmd) {
@@ -303,7 +309,11 @@ Status WsLoop::post(WsCommand cmd) {
 
 void WsLoop::run() {
   while (!stopping_.load(std::memory_order_acquire)) {
-    if (lws_service(lws_, 0) < 0) break;
+    if (lws_service(lws_, 0) < 0) {
+      VOXLINE_LOG_ERROR(*ctx_.logger, "net", "lws_service failed; websocket loop {} stops", index_);
+      stopping_.store(true, std::memory_order_release);
+      break;
+    }
   }
   // Shutdown on the service thread: every live connection gets its terminal event first.
   drain_commands();
@@ -315,10 +325,8 @@ void WsLoop::run() {
     e.phase = phase_name(c->phase_);
     fail(c, std::move(e));
   }
-  lws_sul_cancel(&tick_->sul);
-  lws_context_destroy(lws_);  // lws reports the remaining wsi closed; they are terminal already
-  lws_ = nullptr;
-  conns_.clear();
+  // The context is destroyed by stop() after the join: another thread may still be inside
+  // lws_cancel_service() on it until then.
 }
 
 Status WsLoop::post_to(const std::shared_ptr<WsLoopLink> &link, WsCommand cmd) {
