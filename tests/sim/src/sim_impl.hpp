@@ -1,0 +1,200 @@
+// File: sim_impl.hpp
+// Simulator::Impl, the lws glue of voxline-sim, shared by its .cpp files: simulator.cpp (context,
+// service thread, dispatch, recording), request_info.cpp (headers, query, raw HTTP replies),
+// ws_glue.cpp (websocket upgrade and frame playback), http_glue.cpp (HTTP requests and plans).
+// Ownership: Impl owns one connection object per live wsi (conns) and the pending upgrades.
+// Thread-safety: everything except the members guarded by `mu` and the atomics runs on the
+// service thread only.
+#pragma once
+
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <chrono>
+#include <cstring>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include <libwebsockets.h>
+
+#include "http_plan.hpp"
+#include "scenario.hpp"
+#include "voxline_sim/simulator.hpp"
+#include "ws_session.hpp"
+
+namespace voxline::sim {
+namespace detail {
+
+constexpr size_t kMaxBody = 16u << 20;          // request bodies / ws messages larger than this are refused
+constexpr size_t kMaxRecordPayload = 1u << 20;  // recorded payloads are truncated beyond this
+
+struct Conn;
+
+// lws_sul callbacks get the list node only; this wrapper leads back to the connection.
+struct TimerHook {
+  lws_sorted_usec_list_t sul;  // first member: the callback casts the node back to TimerHook
+  Conn *owner;
+};
+
+struct Conn {
+  Simulator::Impl *impl = nullptr;
+  lws *wsi = nullptr;
+  uint64_t id = 0;
+  std::string endpoint;
+  int64_t opened_ms = 0;
+  TimerHook timer{};
+  std::shared_ptr<const Scenario> scenario;
+  std::vector<const Fault *> faults;  // point into *scenario
+  virtual ~Conn() { lws_sul_cancel(&timer.sul); }
+};
+
+struct WsConn final : Conn {
+  std::unique_ptr<WsSession> session;
+  std::string rx;
+  bool rx_binary = false;
+  int64_t sent = 0;  // messages sent (text + binary)
+  int64_t stall_until = 0;
+  std::vector<bool> fault_done;
+  bool kill = false;  // cut the TCP connection at the next writeable
+  OutFrame pending_close;
+  bool close_now = false;
+};
+
+struct HttpConn final : Conn {
+  std::string method, path, body;
+  std::vector<std::pair<std::string, std::string>> headers;
+  bool responding = false, headers_sent = false, done = false, counted = false;
+  HttpPlan plan;
+  int64_t response_start_ms = 0;
+  size_t next_step = 0;
+  size_t step_offset = 0;  // bytes of steps[next_step] already written (split_bytes)
+};
+
+struct PendingUpgrade {
+  std::string endpoint;
+  uint64_t id = 0;
+  std::shared_ptr<const Scenario> scenario;
+  std::vector<const Fault *> faults;
+  std::unique_ptr<WsSession> session;
+};
+
+inline std::string lower_copy(std::string s) {
+  for (char &c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// One lws_write of `data` with the LWS_PRE headroom lws needs; true when all bytes were taken.
+inline bool write_all(lws *wsi, std::string_view data, lws_write_protocol proto) {
+  std::string buf(LWS_PRE, '\0');
+  buf.append(data.data(), data.size());
+  int n = lws_write(wsi, reinterpret_cast<unsigned char *>(&buf[LWS_PRE]), data.size(), proto);
+  return n >= static_cast<int>(data.size());
+}
+
+inline std::string endpoint_for_ws(const std::string &path) {
+  if (path == "/v1/listen") return "stt";
+  if (path == "/v1/speak") return "tts";
+  if (path == "/test/echo") return "echo";
+  return "";
+}
+
+inline std::string endpoint_for_http(const std::string &path) {
+  if (path == "/v1/chat/completions") return "llm";
+  if (path == "/test/sse") return "sse";
+  return "other";
+}
+
+}  // namespace detail
+
+using detail::Conn;
+using detail::Fault;
+using detail::FaultType;
+using detail::HttpConn;
+using detail::HttpPlan;
+using detail::OutFrame;
+using detail::PendingUpgrade;
+using detail::QueryParams;
+using detail::Scenario;
+using detail::WsConn;
+
+class Simulator::Impl {
+ public:
+  SimOptions opts;
+  lws_context *ctx = nullptr;
+  std::thread thread;
+  std::atomic<bool> stop{false};
+  int port = 0;
+  std::chrono::steady_clock::time_point t0 = std::chrono::steady_clock::now();
+  mutable std::mutex mu;  // guards scenario, counters, accepted, records
+  std::shared_ptr<const Scenario> scenario;
+  std::map<std::string, int64_t, std::less<>> counters;
+  std::map<std::string, uint64_t, std::less<>> accepted;
+  std::deque<RecordedMessage> records;
+  uint64_t records_dropped = 0;
+  std::atomic<size_t> open{0};
+  std::atomic<uint64_t> next_id{1};
+  std::atomic<uint64_t> llm_serial{1};
+  // Service-thread only.
+  std::unordered_map<lws *, std::unique_ptr<Conn>> conns;
+  std::unordered_map<lws *, PendingUpgrade> pending;
+  int64_t now_ms() const {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
+        .count();
+  }
+  void record(RecordedMessage m);
+  void record_simple(const Conn &c, const char *dir, const char *kind, std::string payload, int status = 0);
+  // Snapshot of the scenario, this connection's index on `endpoint` (since the scenario was
+  // loaded) and the faults that apply to it.
+  std::shared_ptr<const Scenario> begin(const std::string &endpoint, std::vector<const Fault *> &faults,
+                                        int64_t *index = nullptr);
+  static std::string header(lws *wsi, lws_token_indexes tok);
+  static std::string custom_header(lws *wsi, const char *name_colon);
+  static std::vector<std::pair<std::string, std::string>> headers_of(lws *wsi);
+  static QueryParams query_of(lws *wsi);
+  static std::string path_with_query(const std::string &path, const QueryParams &q);
+  // Deepgram accepts "Token <key>" and "Bearer <jwt>"; OpenAI only "Bearer <key>".
+  bool auth_ok(const std::string &authz, bool deepgram) const;
+  // Writes a complete HTTP response directly (used while the ws upgrade is still HTTP).
+  static int write_http_response(lws *wsi, int status, const std::string &content_type,
+                                 const std::string &body,
+                                 const std::vector<std::pair<std::string, std::string>> &headers);
+  static const char *reason_phrase(int status);
+  int on_confirm_upgrade(lws *wsi);
+  int on_add_headers(lws *wsi, void *in);
+  int on_established(lws *wsi);
+  int on_ws_receive(lws *wsi, const void *in, size_t len);
+  // Decides what happens next on a websocket: runs due session timers and time-based faults,
+  // asks for a writeable callback when a frame is due, else arms the timer for the next event.
+  void pump_ws(WsConn &c);
+  static void on_timer(lws_sorted_usec_list_t *sul);
+  static std::string default_close_reason(int code);
+  // Records before writing, so a client that saw a message always finds it in recorded().
+  int write_ws(WsConn &c, OutFrame::Kind kind, const std::string &payload);
+  int close_ws(WsConn &c, int code, std::string reason);
+  int drop(Conn &c);
+  int on_ws_writeable(lws *wsi);
+  void on_peer_close(lws *wsi, const void *in, size_t len);
+  void forget(lws *wsi);
+  int on_http(lws *wsi, const char *uri);
+  int on_http_body(lws *wsi, const void *in, size_t len);
+  int on_http_body_done(lws *wsi);
+  int respond(HttpConn &c);
+  static HttpPlan build_sse_response(const std::string &body, const Scenario &sc,
+                                     const std::vector<const Fault *> &faults);
+  int on_http_writeable(lws *wsi);
+  int finish_http(HttpConn &c);
+  void schedule_http(HttpConn &c);
+  static int callback(lws *wsi, lws_callback_reasons reason, void *user, void *in, size_t len);
+};
+
+}  // namespace voxline::sim
