@@ -33,19 +33,23 @@ console.log(`voxline load (wall / CPU): o200k_base ${vx.load_ms.o200k_base.toFix
   `${vx.load_ms.cl100k_base.toFixed(1)} / ${vx.load_cpu_ms.cl100k_base.toFixed(1)} ms; tables resident +${(vx.rss_tables_kb / 1024).toFixed(1)} MiB`);
 const pad = (s, n) => String(s).padEnd(n);
 const num = (x, n) => x.toFixed(1).padStart(n);
-console.log(`\n${pad('encoding', 12)}${pad('corpus', 14)}${pad('op', 8)}${pad('library', 15)}` +
-  `${'MB/s'.padStart(9)}${'Mtok/s'.padStart(9)}${'tokens'.padStart(10)}  voxline speed-up`);
+console.log('\nMB/s by wall clock and by CPU time (best of the runs). The machine may be shared: the CPU-time');
+console.log('speed-up is the stable comparison; wall-clock ratios move with whatever else is running.');
+console.log(`\n${pad('encoding', 12)}${pad('corpus', 14)}${pad('op', 8)}${pad('library', 18)}` +
+  `${'MB/s'.padStart(8)}${'Mtok/s'.padStart(8)}${'CPU MB/s'.padStart(10)}${'tokens'.padStart(10)}` +
+  `  speed-up (CPU / wall)`);
 let mismatch = 0;
 for (const v of vx.rows) {
   const peers = npm.rows.filter((r) => r.encoding === v.encoding && r.corpus === v.corpus &&
     (r.op === v.op || (v.op === 'count' && r.lib === 'tiktoken' && r.op === 'encode')));
-  console.log(`${pad(v.encoding, 12)}${pad(v.corpus, 14)}${pad(v.op, 8)}${pad('voxline', 15)}` +
-    `${num(v.mb_s, 9)}${num(v.tok_s / 1e6, 9)}${String(v.tokens).padStart(10)}`);
+  console.log(`${pad(v.encoding, 12)}${pad(v.corpus, 14)}${pad(v.op, 8)}${pad('voxline', 18)}` +
+    `${num(v.mb_s, 8)}${num(v.tok_s / 1e6, 8)}${num(v.mb_s_cpu, 10)}${String(v.tokens).padStart(10)}`);
   for (const p of peers) {
     const op = p.op === v.op ? '' : ` (${p.op})`;
     if (p.tokens !== v.tokens) mismatch++;
-    console.log(`${pad('', 34)}${pad(p.lib + op, 15)}${num(p.mb_s, 9)}${num(p.tok_s / 1e6, 9)}` +
-      `${String(p.tokens).padStart(10)}  ${(v.mb_s / p.mb_s).toFixed(1)}x`);
+    console.log(`${pad('', 34)}${pad(p.lib + op, 18)}${num(p.mb_s, 8)}${num(p.tok_s / 1e6, 8)}` +
+      `${num(p.mb_s_cpu, 10)}${String(p.tokens).padStart(10)}  ` +
+      `${(v.mb_s_cpu / p.mb_s_cpu).toFixed(1)}x / ${(v.mb_s / p.mb_s).toFixed(1)}x`);
   }
 }
 console.log(mismatch ? `\nWARNING: ${mismatch} token counts differ between libraries` :
