@@ -436,3 +436,35 @@ TEST_CASE("the oil change example scenario walks a booking through tool calls an
 }
 
 }  // namespace voxline::simtest
+
+namespace voxline::simtest {
+
+TEST_CASE("llm can imitate servers that omit or reuse tool-call indices or send whole calls") {
+  const std::string calls =
+      R"("default_reply":{"tool_calls":[{"name":"a","arguments":{"x":1}},{"name":"b","arguments":{"y":"z"}}]})";
+  auto fragments = [&](const std::string &flags) {
+    auto sim = start_sim(R"({"llm":{)" + flags + "," + calls + "}}");
+    std::vector<std::string> out;
+    for (const auto &e : sse_data(http_post(chat_url(*sim), kUserHi, openai_headers()).body)) {
+      if (e == "[DONE]") continue;
+      json::Document d = parse_json(e);
+      if (d["choices"].Empty()) continue;
+      if (const json::Value *t = json::find(d["choices"][0]["delta"], "tool_calls"))
+        for (const auto &f : t->GetArray()) out.push_back(json::to_string(f));
+    }
+    return out;
+  };
+  for (const auto &f : fragments(R"("omit_tool_call_index":true)"))
+    CHECK(f.find("\"index\"") == std::string::npos);
+  for (const auto &f : fragments(R"("reuse_tool_call_index":true)"))
+    CHECK(f.find("\"index\":0") != std::string::npos);
+  auto whole = fragments(R"("whole_tool_calls":true)");
+  REQUIRE(whole.size() == 2);
+  json::Document first = parse_json(whole[0]);
+  CHECK(str(first["function"]["name"]) == "a");
+  CHECK(first["function"]["arguments"].IsObject());
+  CHECK(first["function"]["arguments"]["x"].GetInt() == 1);
+  CHECK(str(parse_json(whole[1])["id"]).size() > 0);
+}
+
+}  // namespace voxline::simtest

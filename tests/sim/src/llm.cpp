@@ -404,10 +404,17 @@ HttpPlan build_llm_response(std::string_view body, const LlmScript &script,
   }
   for (size_t i = 0; i < reply.tool_calls.size(); ++i) {
     const auto &tc = reply.tool_calls[i];
-    const std::string index = script.omit_tool_call_index ? "" : fmt::format(R"("index":{},)", i);
+    const std::string index = script.omit_tool_call_index
+                                  ? ""
+                                  : fmt::format(R"("index":{},)", script.reuse_tool_call_index ? 0 : i);
+    // whole_tool_calls: the complete call in one fragment with object-valued arguments (servers
+    // that do not stream calls); arguments that are not a JSON object stay a string.
+    const bool whole = script.whole_tool_calls;
+    const bool object_args = whole && json::parse(tc.arguments).ok() && tc.arguments.front() == '{';
+    const std::string args_value = !whole ? "\"\"" : object_args ? tc.arguments : json::quote(tc.arguments);
     std::string head_call =
-        fmt::format(R"({}"id":{},"type":"function","function":{{"name":{},"arguments":""}})", index,
-                    json::quote(tc.id), json::quote(tc.name));
+        fmt::format(R"({}"id":{},"type":"function","function":{{"name":{},"arguments":{}}})", index,
+                    json::quote(tc.id), json::quote(tc.name), args_value);
     t = static_cast<int64_t>(paced);
     paced += interval_ms;
     if (i == 0 && !text_first) {
@@ -417,6 +424,7 @@ HttpPlan build_llm_response(std::string_view body, const LlmScript &script,
     } else {
       add_event(t, choice(R"({"tool_calls":[{)" + head_call + "}]}", "null"));
     }
+    if (whole) continue;
     for (const std::string &frag : split_fragments(tc.arguments, script.argument_fragment_chars)) {
       t = static_cast<int64_t>(paced);
       paced += interval_ms;

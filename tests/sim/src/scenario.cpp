@@ -242,11 +242,12 @@ Status parse_reply(const Value &v, const std::string &where, LlmReply &out) {
 }
 
 Status parse_llm(const Value &v, const std::string &where, LlmScript &out) {
-  VOXLINE_RETURN_IF_ERROR(check_object(
-      v, where,
-      {"rules", "default_reply", "tokens_per_second", "tokens_per_delta", "argument_fragment_chars",
-       "first_token_delay_ms", "comments", "crlf", "usage_null", "omit_tool_call_index",
-       "azure_empty_first_chunk", "validate_tool_pairs", "split_event_bytes"}));
+  VOXLINE_RETURN_IF_ERROR(
+      check_object(v, where,
+                   {"rules", "default_reply", "tokens_per_second", "tokens_per_delta",
+                    "argument_fragment_chars", "first_token_delay_ms", "comments", "crlf", "usage_null",
+                    "omit_tool_call_index", "reuse_tool_call_index", "whole_tool_calls",
+                    "azure_empty_first_chunk", "validate_tool_pairs", "split_event_bytes"}));
   VOXLINE_RETURN_IF_ERROR(read_int(v, "split_event_bytes", where, out.split_event_bytes, 0, 1 << 20));
   VOXLINE_RETURN_IF_ERROR(read_double(v, "tokens_per_second", where, out.tokens_per_second, 0.0, 1e6));
   VOXLINE_RETURN_IF_ERROR(read_int(v, "tokens_per_delta", where, out.tokens_per_delta, 1, 100000));
@@ -257,6 +258,8 @@ Status parse_llm(const Value &v, const std::string &where, LlmScript &out) {
   VOXLINE_RETURN_IF_ERROR(read_bool(v, "crlf", where, out.crlf));
   VOXLINE_RETURN_IF_ERROR(read_bool(v, "usage_null", where, out.usage_null));
   VOXLINE_RETURN_IF_ERROR(read_bool(v, "omit_tool_call_index", where, out.omit_tool_call_index));
+  VOXLINE_RETURN_IF_ERROR(read_bool(v, "reuse_tool_call_index", where, out.reuse_tool_call_index));
+  VOXLINE_RETURN_IF_ERROR(read_bool(v, "whole_tool_calls", where, out.whole_tool_calls));
   VOXLINE_RETURN_IF_ERROR(read_bool(v, "azure_empty_first_chunk", where, out.azure_empty_first_chunk));
   VOXLINE_RETURN_IF_ERROR(read_bool(v, "validate_tool_pairs", where, out.validate_tool_pairs));
   if (const Value *d = json::find(v, "default_reply")) {

@@ -134,6 +134,8 @@ struct LlmScript {
   bool crlf = false;                     // CRLF line endings
   bool usage_null = false;               // "usage": null on every non-final chunk
   bool omit_tool_call_index = false;     // tool-call fragments without "index"
+  bool reuse_tool_call_index = false;    // every call uses index 0 (Ollama / DeepSeek style)
+  bool whole_tool_calls = false;         // each call in one fragment, arguments as a JSON object
   bool azure_empty_first_chunk = false;  // first chunk has "choices": []
   bool validate_tool_pairs = true;       // 400 on unmatched/unanswered tool_call ids
   int64_t split_event_bytes = 0;         // > 0: events written in pieces of this many bytes
