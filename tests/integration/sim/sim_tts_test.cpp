@@ -213,3 +213,18 @@ TEST_CASE("tts audio is deterministic and matches the requested encoding") {
 }
 
 }  // namespace voxline::simtest
+
+namespace voxline::simtest {
+
+TEST_CASE("tts cuts the connection when Speak text exceeds char_limit_per_minute") {
+  auto sim = start_sim(R"({"tts":{"char_limit_per_minute":30}})");
+  RawWsClient ws;
+  REQUIRE(ws.connect(sim->port(), "/v1/speak?encoding=mulaw&sample_rate=8000", dg_auth()));
+  ws.recv();
+  REQUIRE(ws.send_text(R"({"type":"Speak","text":"Twenty characters!! "})"));
+  CHECK(ws.recv(200).type == WsFrame::Type::kTimeout);
+  REQUIRE(ws.send_text(R"({"type":"Speak","text":"and twenty more....."})"));
+  CHECK(ws.recv().type == WsFrame::Type::kEof);
+}
+
+}  // namespace voxline::simtest

@@ -185,7 +185,9 @@ Status parse_tts(const Value &v, const std::string &where, TtsScript &out) {
   VOXLINE_RETURN_IF_ERROR(
       check_object(v, where,
                    {"ms_per_char", "chunk_ms", "chunk_bytes", "realtime_factor", "first_audio_delay_ms",
-                    "flush_limit_per_minute", "waveform", "tone_hz", "model_name"}));
+                    "flush_limit_per_minute", "waveform", "tone_hz", "model_name", "char_limit_per_minute"}));
+  VOXLINE_RETURN_IF_ERROR(
+      read_int(v, "char_limit_per_minute", where, out.char_limit_per_minute, 0, 100000000));
   VOXLINE_RETURN_IF_ERROR(read_double(v, "ms_per_char", where, out.ms_per_char, 0.0, 10000.0));
   VOXLINE_RETURN_IF_ERROR(read_int(v, "chunk_ms", where, out.chunk_ms, 1, 10000));
   VOXLINE_RETURN_IF_ERROR(read_int(v, "chunk_bytes", where, out.chunk_bytes, 0, 1 << 20));

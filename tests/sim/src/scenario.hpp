@@ -89,7 +89,8 @@ struct TtsScript {
   double realtime_factor = 0.0;      // 0 = send as fast as possible, 1 = real time, 2 = twice
   int64_t first_audio_delay_ms = 0;  // delay between Flush and the first audio frame
   int64_t flush_limit_per_minute = 20;
-  std::string waveform = "tone";  // tone | noise | silence
+  int64_t char_limit_per_minute = 0;  // > 0: Speak text beyond this per 60 s cuts the connection
+  std::string waveform = "tone";      // tone | noise | silence
   double tone_hz = 440.0;
   std::string model_name = "aura-2-thalia-en";
 };

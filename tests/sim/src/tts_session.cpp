@@ -93,6 +93,7 @@ class TtsSession final : public WsSession {
         send_text(
             R"({"type":"Warning","code":"TEXT_TOO_LONG","description":"Speak text longer than 2000 characters."})");
       buffer_ += json::view(*text);
+      if (over_char_limit(text->GetStringLength())) send_drop();  // as Deepgram drops the socket
       return;
     }
     if (t == "Flush") {
@@ -111,6 +112,18 @@ class TtsSession final : public WsSession {
   }
 
  private:
+  bool over_char_limit(size_t chars) {
+    const int64_t limit = sc_->tts.char_limit_per_minute;
+    if (limit <= 0) return false;
+    while (!char_log_.empty() && char_log_.front().first <= now_ms - 60000) {
+      chars_in_window_ -= char_log_.front().second;
+      char_log_.pop_front();
+    }
+    char_log_.emplace_back(now_ms, static_cast<int64_t>(chars));
+    chars_in_window_ += static_cast<int64_t>(chars);
+    return chars_in_window_ > limit;
+  }
+
   void flush() {
     const TtsScript &s = sc_->tts;
     while (!flush_times_.empty() && flush_times_.front() <= now_ms - 60000) flush_times_.pop_front();
@@ -161,6 +174,8 @@ class TtsSession final : public WsSession {
   bool never_flushed_;
   std::string buffer_;
   std::deque<int64_t> flush_times_;
+  std::deque<std::pair<int64_t, int64_t>> char_log_;  // (time, characters) of Speak messages in the window
+  int64_t chars_in_window_ = 0;
   uint64_t cursor_ = 0;
   int64_t sequence_ = 0;
 };

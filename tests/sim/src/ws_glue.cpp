@@ -326,6 +326,7 @@ int Simulator::Impl::on_ws_writeable(lws *wsi) {
     return 0;
   }
   if (f.kind == OutFrame::Kind::kClose) return close_ws(c, f.close_code, f.payload);
+  if (f.kind == OutFrame::Kind::kDrop) return drop(c);
   OutFrame frame = std::move(f);
   c.session->out.pop_front();
   if (write_ws(c, frame.kind, frame.payload) != 0) return -1;

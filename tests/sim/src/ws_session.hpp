@@ -19,7 +19,7 @@
 namespace voxline::sim::detail {
 
 struct OutFrame {
-  enum class Kind { kText, kBinary, kClose };
+  enum class Kind { kText, kBinary, kClose, kDrop };  // kDrop: cut the TCP connection
   Kind kind = Kind::kText;
   std::string payload;  // close: reason
   int close_code = 0;
@@ -59,6 +59,10 @@ class WsSession {
   }
   void send_close(int code, std::string reason, int64_t due_ms = -1) {
     out.push_back({OutFrame::Kind::kClose, std::move(reason), code, due_ms < 0 ? now_ms : due_ms, {}});
+    finished = true;
+  }
+  void send_drop() {
+    out.push_back({OutFrame::Kind::kDrop, {}, 0, now_ms, {}});
     finished = true;
   }
   int64_t last_due() const { return out.empty() ? now_ms : std::max(now_ms, out.back().due_ms); }
