@@ -411,3 +411,50 @@ TEST_CASE("every example scenario under tests/sim/scenarios loads") {
 }
 
 }  // namespace voxline::simtest
+
+namespace voxline::simtest {
+
+TEST_CASE("the voxline-sim program serves https with --tls-cert/--tls-key and a --scenario file") {
+  testing::TempDir dir;
+  REQUIRE(sim::write_test_certificate(dir.file("c.pem"), dir.file("k.pem")).ok());
+  int out_pipe[2];
+  REQUIRE(pipe(out_pipe) == 0);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, out_pipe[1], 1);
+  posix_spawn_file_actions_addclose(&fa, out_pipe[0]);
+  std::vector<std::string> args = {VOXLINE_SIM_EXE,
+                                   "--tls-cert",
+                                   dir.file("c.pem"),
+                                   "--tls-key",
+                                   dir.file("k.pem"),
+                                   "--scenario",
+                                   std::string(VOXLINE_SIM_SCENARIO_DIR) + "/oil_change_booking.json"};
+  std::vector<char *> argv;
+  for (auto &a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = 0;
+  REQUIRE(posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ) == 0);
+  posix_spawn_file_actions_destroy(&fa);
+  close(out_pipe[1]);
+  FILE *out = fdopen(out_pipe[0], "r");
+  char line[128] = {0};
+  REQUIRE(fgets(line, sizeof(line), out) != nullptr);
+  int port = 0;
+  REQUIRE(std::sscanf(line, "listening on 127.0.0.1:%d", &port) == 1);
+  HttpOptions o = openai_headers();
+  o.ca_file = dir.file("c.pem");
+  HttpResult r = http_post("https://127.0.0.1:" + std::to_string(port) + "/v1/chat/completions",
+                           R"({"model":"m","messages":[{"role":"user","content":"hmm"}]})", o);
+  CHECK(r.curl_code == 0);
+  CHECK(r.status == 200);
+  CHECK(r.body.find("Sorry, could you say that again?") != std::string::npos);
+  kill(pid, SIGINT);
+  int status = 0;
+  REQUIRE(waitpid(pid, &status, 0) == pid);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  fclose(out);
+}
+
+}  // namespace voxline::simtest
