@@ -78,7 +78,6 @@ Result<std::vector<std::string>> DnsResolver::system_lookup(const std::string &h
 DnsResolver::DnsResolver(DnsOptions options, LookupFn lookup, const Clock &clock, MetricsRegistry *metrics)
     : options_(options),
       lookup_(lookup ? std::move(lookup) : LookupFn(&DnsResolver::system_lookup)),
-      clock_(clock),
       metrics_(metrics != nullptr ? metrics : &MetricsRegistry::global()),
       cache_(options.max_entries, clock) {
   const int n = std::clamp(options_.threads, 1, 8);

@@ -181,6 +181,7 @@ Status HttpLoop::start() {
   link_ = std::make_shared<HttpLoopLink>();
   link_->loop = this;
   thread_ = std::thread([this] { run(); });
+  VOXLINE_LOG_DEBUG(*ctx_.logger, "net", "HTTP loop {} started", index_);
   return Status::Ok();
 }
 

@@ -100,7 +100,6 @@ class VOXLINE_API DnsResolver {
 
   DnsOptions options_;
   LookupFn lookup_;
-  const Clock &clock_;
   MetricsRegistry *metrics_;
   DnsCache cache_;
   std::mutex mu_;

@@ -154,9 +154,9 @@ TEST_CASE("resolver answers a job whose deadline passed while queued with TIMEOU
   CHECK(second.get_future().get().status().code() == StatusCode::kTimeout);
 }
 
-TEST_CASE("system lookup resolves localhost and reports an unknown name as UNAVAILABLE") {
+TEST_CASE("system lookup resolves localhost from the hosts file") {
+  // Only names answered locally: unit tests send no traffic, not even a DNS query.
   auto r = DnsResolver::system_lookup("localhost");
   REQUIRE(r.ok());
   CHECK(!r->empty());
-  CHECK(DnsResolver::system_lookup("no-such-host.invalid").status().code() == StatusCode::kUnavailable);
 }
