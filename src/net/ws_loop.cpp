@@ -196,6 +196,7 @@ class WsConn final : public WsConnection {
   bool rx_binary_ = false;
   bool rx_discard_ = false;  // an oversized message is being refused
   std::string address_;      // kept alive for lws_client_connect_via_info
+  std::string host_header_;  // likewise
   std::string subprotocol_accepted_;
   lws_retry_bo_t retry_{};
 };
@@ -460,8 +461,12 @@ void WsLoop::connect_resolved(const std::shared_ptr<WsConn> &conn,
   ci.address = conn->address_.c_str();
   ci.port = conn->url_.port;
   ci.path = conn->url_.path_and_query.c_str();
-  ci.host = conn->url_.host.c_str();  // Host header, SNI and the certificate name check
-  ci.origin = conn->url_.host.c_str();
+  // Host header (with a non-default port, as HTTP wants it); lws strips ":port" again for SNI and
+  // the certificate name check. IPv6 literals keep the bare address (lws would cut at its colons).
+  conn->host_header_ =
+      conn->url_.host.find(':') == std::string::npos ? conn->url_.host_header() : conn->url_.host;
+  ci.host = conn->host_header_.c_str();
+  ci.origin = conn->host_header_.c_str();
   ci.protocol = o.subprotocol.empty() ? nullptr : o.subprotocol.c_str();
   ci.local_protocol_name = kProtocols[0].name;
   ci.opaque_user_data = id_to_ptr(conn->id_);

@@ -502,6 +502,13 @@ TEST_CASE("wss with the test CA verifies the certificate, also by host name thro
     REQUIRE_MESSAGE(rec->wait_open(),
                     host << ": " << (rec->error_info() ? rec->error_info()->status.to_string() : ""));
     REQUIRE(conn->send_text("secure " + host).ok());
+    bool host_header_ok = false;
+    for (const auto &r : sim->recorded("echo"))
+      if (r.kind == "handshake")
+        for (const auto &h : r.headers)
+          if (h.first == "host" && h.second == host + ":" + std::to_string(sim->port()))
+            host_header_ok = true;
+    CHECK(host_header_ok);
     REQUIRE(rec->wait_messages(1));
     CHECK(rec->messages()[0].second == "secure " + host);
     conn->close();
