@@ -57,7 +57,7 @@ class Merger {
   // Quadratic scan, for short pieces: calls emit(rank) for each final part.
   template <typename Emit>
   void small(size_t len, Emit &&emit) const {
-    constexpr size_t kMax = 64;
+    constexpr size_t kMax = 40;
     uint32_t start[kMax + 1], tok[kMax + 1], pair[kMax + 1];
     size_t parts = len;
     uint32_t min_rank = kNoRank;
@@ -153,7 +153,7 @@ class Merger {
 
   template <typename Emit>
   void merge(size_t len, Emit &&emit) const {
-    if (len <= 64) {
+    if (len <= 40) {
       small(len, emit);
     } else if (len < kMaxPiece) {
       large(len, emit);
