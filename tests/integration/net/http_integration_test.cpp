@@ -335,7 +335,8 @@ TEST_CASE("http cancel from another thread mid-stream ends the stream with exact
   });
   canceller.join();
   REQUIRE(rec->wait_complete(1000ms));
-  CHECK(rec->completed_at() - t0 < std::chrono::milliseconds(200));
+  CHECK(rec->completed_at() - t0 <
+        std::chrono::milliseconds(500));  // one loop turn, with slack for loaded CI
   CHECK(rec->completion().status.code() == StatusCode::kCancelled);
   CHECK(rec->completions() == 1);
   s->cancel();  // after completion: nothing happens

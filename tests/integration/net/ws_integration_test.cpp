@@ -320,14 +320,15 @@ TEST_CASE("ws connection refused gives UNAVAILABLE") {
 }
 
 TEST_CASE("ws send queue is bounded: QUEUE_FULL with counters, and queued messages go out once open") {
+  SilentListener silent;  // never answers the upgrade, so nothing can drain the queue
   auto sim = start_sim();
   MetricsRegistry m;
   auto rt = start_runtime(m);
-  auto o = echo_options(*sim);
-  o.max_queued_messages = 3;
+  WsConnectOptions stuck;
+  stuck.url = port_url("ws", "127.0.0.1", silent.port(), "/x");
+  stuck.max_queued_messages = 3;
   auto rec = std::make_shared<WsRecorder>();
-  auto conn = connect(*rt, o, rec);
-  // Before the handshake completes nothing can drain, so the fourth message is refused.
+  auto conn = connect(*rt, stuck, rec);
   int accepted = 0, refused = 0;
   for (int i = 0; i < 4; ++i) {
     Status s = conn->send_text("q" + std::to_string(i));
@@ -339,18 +340,28 @@ TEST_CASE("ws send queue is bounded: QUEUE_FULL with counters, and queued messag
   auto st = conn->stats();
   CHECK(st.send_rejected == 1);
   CHECK(st.queue_high_water == 3);
-  REQUIRE(rec->wait_messages(3));
-  CHECK(rec->messages()[2].second == "q2");
-  auto bytes = echo_options(*sim);
-  bytes.max_queued_bytes = 10;
+  CHECK(st.queued == 3);
+  CHECK(m.counter("voxline_net_ws_send_rejected_total", "").value() == 1);
+  stuck.max_queued_messages = 100;
+  stuck.max_queued_bytes = 10;
   auto rec2 = std::make_shared<WsRecorder>();
-  auto conn2 = connect(*rt, bytes, rec2);
+  auto conn2 = connect(*rt, stuck, rec2);
   CHECK(conn2->send_text(std::string(11, 'x')).code() == StatusCode::kQueueFull);
+  CHECK(conn2->send_text(std::string(10, 'x')).ok());
   conn->close();
   conn2->close();
   REQUIRE(rec->wait_terminal());
   REQUIRE(rec2->wait_terminal());
   CHECK(conn->send_text("late").code() == StatusCode::kFailedPrecondition);
+
+  // Messages queued before the handshake completes go out, in order, once it does.
+  auto rec3 = std::make_shared<WsRecorder>();
+  auto conn3 = connect(*rt, echo_options(*sim), rec3);
+  for (int i = 0; i < 3; ++i) REQUIRE(conn3->send_text("early" + std::to_string(i)).ok());
+  REQUIRE(rec3->wait_messages(3));
+  for (int i = 0; i < 3; ++i) CHECK(rec3->messages()[i].second == "early" + std::to_string(i));
+  conn3->close();
+  REQUIRE(rec3->wait_terminal());
 }
 
 TEST_CASE("ws send deadline gives TIMEOUT when the peer stops reading and queued data cannot be written") {
