@@ -542,12 +542,20 @@ void WsLoop::on_tick() {
   std::vector<std::shared_ptr<WsConn>> all;
   all.reserve(conns_.size());
   for (auto &kv : conns_) all.push_back(kv.second);
+  // Keep ticking only while some connection has a deadline running: idle open connections with
+  // nothing queued cost no wake-ups (a command restarts the tick).
+  bool needed = false;
   for (auto &c : all) {
     if (c->terminal_) {
-      if (c->killed_ && t - c->killed_at_ > kZombieGrace) conns_.erase(c->id_);
+      if (c->killed_ && t - c->killed_at_ > kZombieGrace) {
+        conns_.erase(c->id_);
+      } else {
+        needed = true;
+      }
       continue;
     }
     const auto &to = c->options_.timeouts;
+    needed = needed || c->phase_ != WsPhase::kOpen || to.idle > Duration::zero() || c->out_.size() > 0;
     switch (c->phase_) {
       case WsPhase::kDns:
       case WsPhase::kConnect:
@@ -582,7 +590,7 @@ void WsLoop::on_tick() {
       case WsPhase::kDone: break;
     }
   }
-  schedule_tick();
+  if (needed) schedule_tick();
 }
 
 int WsLoop::on_lws_event(struct lws *wsi, int reason_int, void *user, void *in, size_t len) {
@@ -681,6 +689,7 @@ int WsLoop::on_lws_event(struct lws *wsi, int reason_int, void *user, void *in, 
         c.phase_ = WsPhase::kClosing;
         c.close_deadline_ = now() + c.options_.timeouts.close;
         lws_callback_on_writable(wsi);
+        schedule_tick();  // the close deadline needs the tick
         return 0;
       }
       c.rx_.append(static_cast<const char *>(in), len);
