@@ -14,6 +14,9 @@
 
 #include <doctest/doctest.h>
 
+#include <cstdlib>
+#include <cstring>
+
 #include "http_test_client.hpp"
 #include "raw_ws_client.hpp"
 #include "sim_test_util.hpp"
@@ -349,8 +352,19 @@ std::pair<int, std::string> run_failing_program(std::vector<std::string> args) {
   std::vector<char *> argv = {exe.data()};
   for (auto &a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
+  // libwebsockets 4.1.6 leaks 72 bytes inside lws_create_context when the bind fails; LeakSanitizer
+  // would abort the child on that path, so only these failing runs go without leak detection.
+  std::vector<std::string> env_store;
+  for (char **e = environ; *e != nullptr; ++e) {
+    if (std::strncmp(*e, "ASAN_OPTIONS=", 13) != 0) env_store.emplace_back(*e);
+  }
+  const char *asan = std::getenv("ASAN_OPTIONS");
+  env_store.push_back(std::string("ASAN_OPTIONS=") + (asan != nullptr ? asan : "") + ":detect_leaks=0");
+  std::vector<char *> envp;
+  for (auto &e : env_store) envp.push_back(e.data());
+  envp.push_back(nullptr);
   pid_t pid = 0;
-  REQUIRE(posix_spawn(&pid, exe.c_str(), &fa, nullptr, argv.data(), environ) == 0);
+  REQUIRE(posix_spawn(&pid, exe.c_str(), &fa, nullptr, argv.data(), envp.data()) == 0);
   posix_spawn_file_actions_destroy(&fa);
   close(err_pipe[1]);
   std::string err;
