@@ -60,7 +60,7 @@ Result<std::unique_ptr<Runtime>> Runtime::create(const RuntimeOptions &options) 
     VOXLINE_LOG_WARN(*impl->ctx.logger, "net",
                      "TLS certificate verification is OFF (insecure_skip_verify): use this only in tests");
   impl->resolver =
-      std::make_unique<DnsResolver>(options.dns, DnsResolver::LookupFn{}, Clock::system(), impl->ctx.metrics);
+      std::make_unique<DnsResolver>(options.dns, options.dns_lookup, Clock::system(), impl->ctx.metrics);
   impl->ctx.resolver = impl->resolver.get();
   for (int i = 0; i < options.io_threads; ++i) {
     impl->ws.push_back(std::make_unique<detail::WsLoop>(impl->ctx, i));

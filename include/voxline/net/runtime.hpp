@@ -47,6 +47,8 @@ struct RuntimeOptions {
   size_t command_queue_capacity = 8192;  // pending cross-thread requests per I/O thread
   TlsOptions tls;
   DnsOptions dns;
+  // Name lookup run on the resolver threads; empty = getaddrinfo. For tests and custom resolvers.
+  DnsResolver::LookupFn dns_lookup;
   MetricsRegistry *metrics = nullptr;  // nullptr = MetricsRegistry::global()
   Logger *logger = nullptr;            // nullptr = default_logger()
 };

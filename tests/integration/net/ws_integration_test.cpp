@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -641,4 +642,55 @@ TEST_CASE("runtime create refuses bad options with INVALID_ARGUMENT and serves f
     conns[i]->close();
     REQUIRE(recs[i]->wait_terminal());
   }
+}
+
+TEST_CASE("a slow DNS lookup times out in phase dns without blocking other connections on the I/O thread") {
+  auto sim = start_sim();
+  std::mutex mu;
+  std::condition_variable cv;
+  bool release = false;
+  MetricsRegistry m;
+  RuntimeOptions ro;
+  ro.metrics = &m;
+  ro.dns_lookup = [&](const std::string &host) -> Result<std::vector<std::string>> {
+    if (host == "slow.voxline.test") {
+      std::unique_lock<std::mutex> lock(mu);
+      cv.wait_for(lock, 5s, [&] { return release; });
+    }
+    return std::vector<std::string>{"127.0.0.1"};
+  };
+  auto created = Runtime::create(ro);
+  REQUIRE(created.ok());
+  auto rt = std::move(*created);
+  WsConnectOptions slow = echo_options(*sim);
+  slow.url = port_url("ws", "slow.voxline.test", sim->port(), "/test/echo");
+  slow.timeouts.connect = 300ms;
+  auto slow_rec = std::make_shared<WsRecorder>();
+  connect(*rt, slow, slow_rec);
+  // While the lookup hangs, a connection by address on the same single I/O thread works.
+  auto rec = std::make_shared<WsRecorder>();
+  auto conn = connect(*rt, echo_options(*sim), rec);
+  REQUIRE(conn->send_text("not blocked").ok());
+  REQUIRE(rec->wait_messages(1, 2000ms));
+  CHECK(slow_rec->terminal_count() == 0);
+  REQUIRE(slow_rec->wait_terminal(3000ms));
+  auto e = slow_rec->error_info();
+  REQUIRE(e.has_value());
+  CHECK(e->status.code() == StatusCode::kTimeout);
+  CHECK(e->phase == "dns");
+  CHECK(m.counter("voxline_net_timeouts_total", "", {{"phase", "dns"}}).value() == 1);
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    release = true;
+  }
+  cv.notify_all();
+  // Once answered, the name is cached and a new connection by name goes through.
+  auto rec2 = std::make_shared<WsRecorder>();
+  slow.timeouts.connect = 3s;
+  auto conn2 = connect(*rt, slow, rec2);
+  REQUIRE(rec2->wait_open(3000ms));
+  conn->close();
+  conn2->close();
+  REQUIRE(rec->wait_terminal());
+  REQUIRE(rec2->wait_terminal());
 }
