@@ -150,10 +150,7 @@ class HttpStreamImpl final : public HttpStream {
     s->deliver_head();
     s->last_byte_ = now();
     s->body_bytes_ += len;
-    s->loop_->ctx()
-        .metrics
-        ->counter("voxline_net_bytes_received_total", "Payload bytes received", {{"transport", "http"}})
-        .inc(len);
+    s->loop_->ctx().m.http_bytes_received->inc(len);
     if (s->success_status()) {
       s->first_byte_delivered_ = true;
       if (s->handler_)
@@ -207,13 +204,10 @@ Status HttpLoop::post_to(const std::shared_ptr<HttpLoopLink> &link, HttpCommand 
 Status HttpLoop::post(HttpCommand cmd) {
   Status s = commands_.push(std::move(cmd));
   if (!s.ok()) {
-    ctx_.metrics
-        ->counter("voxline_net_command_queue_rejected_total", "Cross-thread requests refused: queue full")
-        .inc();
+    ctx_.m.command_rejected->inc();
     return s;
   }
-  ctx_.metrics->gauge("voxline_net_command_queue_high_water", "Largest command queue depth seen")
-      .update_max(static_cast<int64_t>(commands_.size()));
+  ctx_.m.command_high_water->update_max(static_cast<int64_t>(commands_.size()));
   curl_multi_wakeup(static_cast<CURLM *>(multi_));
   return Status::Ok();
 }
@@ -273,7 +267,7 @@ void HttpLoop::handle(HttpCommand &cmd) {
     if (cmd.kind == HttpCommand::kStart) {
       s->loop_ = this;
       ctx_.active_http.fetch_add(1);
-      ctx_.metrics->gauge("voxline_net_http_streams_open", "HTTP streams in flight").add(1);
+      ctx_.m.http_open->add(1);
       streams_[s->id_] = s;  // completed with CANCELLED by run()
     }
     return;
@@ -289,7 +283,7 @@ void HttpLoop::begin(const std::shared_ptr<HttpStreamImpl> &s) {
   s->loop_ = this;
   s->started_ = now();
   ctx_.active_http.fetch_add(1);
-  ctx_.metrics->gauge("voxline_net_http_streams_open", "HTTP streams in flight").add(1);
+  ctx_.m.http_open->add(1);
   streams_[s->id_] = s;
   if (s->cancel_requested_.load()) {
     complete(s, cancelled("HTTP stream cancelled"), "cancel");
@@ -380,8 +374,7 @@ void HttpLoop::launch(const std::shared_ptr<HttpStreamImpl> &s,
       curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
     }
   }
-  ctx_.metrics->counter("voxline_net_bytes_sent_total", "Payload bytes sent", {{"transport", "http"}})
-      .inc(r.body.size());
+  ctx_.m.http_bytes_sent->inc(r.body.size());
   if (curl_multi_add_handle(static_cast<CURLM *>(multi_), e) != CURLM_OK)
     complete(s, internal_error("curl_multi_add_handle failed"), "connect");
 }
@@ -480,7 +473,7 @@ void HttpLoop::complete(const std::shared_ptr<HttpStreamImpl> &s, Status status,
   s->header_list_ = s->resolve_list_ = nullptr;
   streams_.erase(s->id_);
   ctx_.active_http.fetch_sub(1);
-  ctx_.metrics->gauge("voxline_net_http_streams_open", "HTTP streams in flight").add(-1);
+  ctx_.m.http_open->add(-1);
   if (!status.ok()) ctx_.count_error("http", status);
   if (status.code() == StatusCode::kTimeout) ctx_.timeouts(phase).inc();
   HttpCompletion c;

@@ -55,6 +55,7 @@ Result<std::unique_ptr<Runtime>> Runtime::create(const RuntimeOptions &options) 
   auto impl = std::make_unique<Impl>();
   impl->ctx.options = options;
   impl->ctx.metrics = options.metrics != nullptr ? options.metrics : &MetricsRegistry::global();
+  impl->ctx.bind_instruments();
   impl->ctx.logger = options.logger != nullptr ? options.logger : &default_logger();
   if (options.tls.insecure_skip_verify)
     VOXLINE_LOG_WARN(*impl->ctx.logger, "net",

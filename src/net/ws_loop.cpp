@@ -297,13 +297,10 @@ Status WsLoop::post(WsCommand cmd) {
   if (stopped()) return failed_precondition("runtime is shutting down");
   Status s = commands_.push(std::move(cmd));
   if (!s.ok()) {
-    ctx_.metrics
-        ->counter("voxline_net_command_queue_rejected_total", "Cross-thread requests refused: queue full")
-        .inc();
+    ctx_.m.command_rejected->inc();
     return s;
   }
-  ctx_.metrics->gauge("voxline_net_command_queue_high_water", "Largest command queue depth seen")
-      .update_max(static_cast<int64_t>(commands_.size()));
+  ctx_.m.command_high_water->update_max(static_cast<int64_t>(commands_.size()));
   lws_cancel_service(lws_);
   return Status::Ok();
 }
@@ -503,8 +500,7 @@ void WsLoop::end(const std::shared_ptr<WsConn> &conn) {
   conn->state_ = WsState::kClosed;
   conn->out_.close();
   ctx_.active_ws.fetch_sub(1);
-  if (conn->was_open_)
-    ctx_.metrics->gauge("voxline_net_ws_connections_open", "Websocket connections currently open").add(-1);
+  if (conn->was_open_) ctx_.m.ws_open->add(-1);
   conn->phase_ = WsPhase::kDone;
 }
 
@@ -649,7 +645,7 @@ int WsLoop::on_lws_event(struct lws *wsi, int reason_int, void *user, void *in, 
       c.last_rx_ = now();
       c.was_open_ = true;
       if (c.state_.load() == WsState::kConnecting) c.state_ = WsState::kOpen;
-      ctx_.metrics->gauge("voxline_net_ws_connections_open", "Websocket connections currently open").add(1);
+      ctx_.m.ws_open->add(1);
       WsOpenInfo info;
       info.http_status = lws_http_client_http_response(wsi);
       if (info.http_status == 0) info.http_status = 101;
@@ -696,9 +692,7 @@ int WsLoop::on_lws_event(struct lws *wsi, int reason_int, void *user, void *in, 
       if (lws_is_final_fragment(wsi) && lws_remaining_packet_payload(wsi) == 0) {
         c.msgs_recv_.fetch_add(1, std::memory_order_relaxed);
         c.bytes_recv_.fetch_add(c.rx_.size(), std::memory_order_relaxed);
-        ctx_.metrics
-            ->counter("voxline_net_bytes_received_total", "Payload bytes received", {{"transport", "ws"}})
-            .inc(c.rx_.size());
+        ctx_.m.ws_bytes_received->inc(c.rx_.size());
         std::string msg;
         msg.swap(c.rx_);
         std::shared_ptr<WsHandler> h = c.handler_;
@@ -724,13 +718,18 @@ int WsLoop::on_lws_event(struct lws *wsi, int reason_int, void *user, void *in, 
         auto *payload = reinterpret_cast<unsigned char *>(&m->buf[LWS_PRE]);
         const int rc = lws_write(wsi, payload, n, m->binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
         if (rc < static_cast<int>(n)) {
-          c.pending_error_ = WsErrorInfo{unavailable("websocket write failed"), "send", 0, {}, {}};
+          // A failed write means the socket is gone: the peer dropped it without a close frame.
+          c.pending_error_ = WsErrorInfo{unavailable("websocket to " + c.url_.host +
+                                                     " dropped without a close frame (1006): write failed"),
+                                         "send",
+                                         0,
+                                         {},
+                                         {}};
           return -1;
         }
         c.msgs_sent_.fetch_add(1, std::memory_order_relaxed);
         c.bytes_sent_.fetch_add(n, std::memory_order_relaxed);
-        ctx_.metrics->counter("voxline_net_bytes_sent_total", "Payload bytes sent", {{"transport", "ws"}})
-            .inc(n);
+        ctx_.m.ws_bytes_sent->inc(n);
         if (c.out_.size() > 0) {
           c.send_wait_since_ = now();
           lws_callback_on_writable(wsi);

@@ -21,26 +21,6 @@ using voxline::sim::Simulator;
 
 namespace {
 
-std::unique_ptr<Simulator> start_sim(const std::string &scenario = {}, const std::string &cert = {},
-                                     const std::string &key = {}) {
-  SimOptions o;
-  o.scenario_json = scenario;
-  o.tls_cert_file = cert;
-  o.tls_key_file = key;
-  auto sim = Simulator::start(o);
-  REQUIRE_MESSAGE(sim.ok(), sim.status().to_string());
-  return std::move(*sim);
-}
-
-std::unique_ptr<Runtime> start_runtime(MetricsRegistry &metrics, TlsOptions tls = {}) {
-  RuntimeOptions o;
-  o.metrics = &metrics;
-  o.tls = std::move(tls);
-  auto rt = Runtime::create(o);
-  REQUIRE_MESSAGE(rt.ok(), rt.status().to_string());
-  return std::move(*rt);
-}
-
 // Five events 60 ms apart, one of them multi-line, with a comment in between.
 const char *kFiveEvents = R"({"sse":{"events":[
   {"data":"one","delay_ms":0},{"comment":" keep-alive","data":"two","delay_ms":60},

@@ -20,9 +20,14 @@
 #include <utility>
 #include <vector>
 
+#include <doctest/doctest.h>
+
+#include "voxline/core/metrics.hpp"
 #include "voxline/net/http_stream.hpp"
+#include "voxline/net/runtime.hpp"
 #include "voxline/net/sse_parser.hpp"
 #include "voxline/net/ws_connection.hpp"
+#include "voxline_sim/simulator.hpp"
 
 namespace voxline::nettest {
 
@@ -332,5 +337,27 @@ class HandshakeThenSilentServer {
   std::atomic<bool> stop_{false};
   std::thread thread_;
 };
+
+// A simulator on 127.0.0.1:0 (TLS when cert and key are given); the test fails if it cannot start.
+inline std::unique_ptr<sim::Simulator> start_sim(const std::string &scenario = {},
+                                                 const std::string &cert = {}, const std::string &key = {}) {
+  sim::SimOptions o;
+  o.scenario_json = scenario;
+  o.tls_cert_file = cert;
+  o.tls_key_file = key;
+  auto sim = sim::Simulator::start(o);
+  REQUIRE_MESSAGE(sim.ok(), sim.status().to_string());
+  return std::move(*sim);
+}
+
+// A Runtime with default options reporting into `metrics`.
+inline std::unique_ptr<Runtime> start_runtime(MetricsRegistry &metrics, TlsOptions tls = {}) {
+  RuntimeOptions o;
+  o.metrics = &metrics;
+  o.tls = std::move(tls);
+  auto rt = Runtime::create(o);
+  REQUIRE_MESSAGE(rt.ok(), rt.status().to_string());
+  return std::move(*rt);
+}
 
 }  // namespace voxline::nettest

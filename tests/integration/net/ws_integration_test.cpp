@@ -25,26 +25,6 @@ using voxline::sim::Simulator;
 
 namespace {
 
-std::unique_ptr<Simulator> start_sim(const std::string &scenario = {}, const std::string &cert = {},
-                                     const std::string &key = {}) {
-  SimOptions o;
-  o.scenario_json = scenario;
-  o.tls_cert_file = cert;
-  o.tls_key_file = key;
-  auto sim = Simulator::start(o);
-  REQUIRE_MESSAGE(sim.ok(), sim.status().to_string());
-  return std::move(*sim);
-}
-
-std::unique_ptr<Runtime> start_runtime(MetricsRegistry &metrics, TlsOptions tls = {}) {
-  RuntimeOptions o;
-  o.metrics = &metrics;
-  o.tls = std::move(tls);
-  auto rt = Runtime::create(o);
-  REQUIRE_MESSAGE(rt.ok(), rt.status().to_string());
-  return std::move(*rt);
-}
-
 WsConnectOptions echo_options(const Simulator &sim) {
   WsConnectOptions o;
   o.url = sim.ws_url("/test/echo");
@@ -228,7 +208,7 @@ TEST_CASE("ws connection dropped mid-stream without a close frame gives UNAVAILA
   auto e = rec->error_info();
   REQUIRE(e.has_value());
   CHECK(e->status.code() == StatusCode::kUnavailable);
-  CHECK(e->status.message().find("1006") != std::string::npos);
+  CHECK_MESSAGE(e->status.message().find("1006") != std::string::npos, e->status.to_string());
   CHECK(rec->messages().size() == 2);
   CHECK(rec->terminal_count() == 1);
 }
