@@ -36,6 +36,23 @@ bool overlaps(const Attempt &a, const Attempt &b) {
   return a.bay == b.bay && a.start < b.end && b.start < a.end;
 }
 
+// Commits `n` customers ("<name>0".., phones "<phone_prefix>0"..) and returns their ids.
+std::vector<int64_t> create_racers(voxline::testing::StorageFixture &f, int n, const std::string &name,
+                                   const std::string &phone_prefix) {
+  std::vector<int64_t> ids;
+  auto tx = f.db->begin();
+  REQUIRE(tx.ok());
+  CustomerRepository customers(f.clock);
+  for (int i = 0; i < n; ++i) {
+    auto c =
+        customers.create(*tx, {name + std::to_string(i), phone_prefix + std::to_string(i), std::nullopt});
+    REQUIRE(c.ok());
+    ids.push_back(c->id);
+  }
+  REQUIRE(tx->commit().ok());
+  return ids;
+}
+
 }  // namespace
 
 TEST_CASE(
@@ -52,19 +69,7 @@ TEST_CASE(
 
   constexpr int kThreads = 8;
   constexpr int kAttemptsPerThread = 30;
-  std::vector<int64_t> customer_ids;
-  {
-    auto tx = f.db->begin();
-    REQUIRE(tx.ok());
-    CustomerRepository customers(f.clock);
-    for (int t = 0; t < kThreads; ++t) {
-      auto c = customers.create(
-          *tx, {"Racer " + std::to_string(t), "+1555234000" + std::to_string(t), std::nullopt});
-      REQUIRE(c.ok());
-      customer_ids.push_back(c->id);
-    }
-    REQUIRE(tx->commit().ok());
-  }
+  const std::vector<int64_t> customer_ids = create_racers(f, kThreads, "Racer ", "+1555234000");
   const ShopConfig shop = voxline::testing::test_shop_config();
 
   std::vector<std::vector<Attempt>> results(kThreads);
@@ -153,19 +158,7 @@ TEST_CASE(
   voxline::testing::StorageFixture f;
   constexpr int kProcesses = 4;
   constexpr int kAttempts = 25;
-  std::vector<int64_t> customer_ids;
-  {
-    auto tx = f.db->begin();
-    REQUIRE(tx.ok());
-    CustomerRepository customers(f.clock);
-    for (int p = 0; p < kProcesses; ++p) {
-      auto c = customers.create(
-          *tx, {"Process " + std::to_string(p), "+1555345000" + std::to_string(p), std::nullopt});
-      REQUIRE(c.ok());
-      customer_ids.push_back(c->id);
-    }
-    REQUIRE(tx->commit().ok());
-  }
+  const std::vector<int64_t> customer_ids = create_racers(f, kProcesses, "Process ", "+1555345000");
   std::vector<pid_t> pids;
   std::vector<std::string> reports;
   for (int p = 0; p < kProcesses; ++p) {
