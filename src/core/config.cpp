@@ -1,6 +1,5 @@
 #include "voxline/core/config.hpp"
 
-#include <cctype>
 #include <cerrno>
 #include <cstdlib>
 #include <fstream>
@@ -11,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "voxline/core/json.hpp"
+#include "voxline/core/strings.hpp"
 
 extern char **environ;  // POSIX
 
@@ -23,43 +23,55 @@ struct Field {
   const char *section;
   const char *key;
   Member member;
-  bool secret = false;
-  int min = 0;  // inclusive bounds for int fields
+  bool secret = false;  // a URL whose credentials are masked in to_json() and registered as secrets
+  int min = 0;          // inclusive bounds for int fields
   int max = std::numeric_limits<int>::max();
 };
 
-// The one table that JSON, environment, validation and to_json() all read.
+constexpr int kMaxTimeoutMs = 600'000;  // ten minutes: anything longer is a unit mistake
+
+// The one table that JSON, environment, validation and to_json() all read. Every key here has
+// a consumer (see config.hpp); add a key only together with the code that reads it.
 const std::vector<Field> &fields() {
   static const std::vector<Field> table = {
       {"log", "level", &Config::log_level},
-      {"runtime", "io_threads", &Config::io_threads, false, 1, 16},
-      {"runtime", "worker_threads", &Config::worker_threads, false, 1, 256},
-      {"deepgram", "api_key", &Config::deepgram_api_key, true},
-      {"deepgram", "stt_url", &Config::deepgram_stt_url},
-      {"deepgram", "tts_url", &Config::deepgram_tts_url},
-      {"deepgram", "stt_model", &Config::deepgram_stt_model},
-      {"deepgram", "tts_model", &Config::deepgram_tts_model},
-      {"openai", "api_key", &Config::openai_api_key, true},
-      {"openai", "base_url", &Config::openai_base_url},
-      {"openai", "model", &Config::openai_model},
-      {"openai", "max_tool_rounds", &Config::max_tool_rounds, false, 1, 20},
-      {"openai", "requests_per_minute", &Config::requests_per_minute, false, 1, 10'000'000},
-      {"openai", "tokens_per_minute", &Config::tokens_per_minute, false, 1, 2'000'000'000},
+      {"runtime", "slots", &Config::slots, false, defaults::kMinSlots, defaults::kMaxSlots},
       {"tls", "ca_file", &Config::tls_ca_file},
       {"tls", "insecure_skip_verify", &Config::tls_insecure_skip_verify},
       {"storage", "sqlite_path", &Config::sqlite_path},
-      {"session_store", "url", &Config::session_store_url},
+      {"session_store", "url", &Config::session_store_url, true},
       {"session_store", "key_prefix", &Config::session_store_key_prefix},
-      {"timeouts", "connect_ms", &Config::connect_timeout_ms, false, 1, 600'000},
-      {"timeouts", "tls_handshake_ms", &Config::tls_handshake_timeout_ms, false, 1, 600'000},
-      {"timeouts", "first_byte_ms", &Config::first_byte_timeout_ms, false, 1, 600'000},
-      {"timeouts", "idle_ms", &Config::idle_timeout_ms, false, 1, 3'600'000},
-      {"timeouts", "send_ms", &Config::send_timeout_ms, false, 1, 600'000},
-      {"timeouts", "close_ms", &Config::close_timeout_ms, false, 1, 600'000},
-      {"timeouts", "tool_ms", &Config::tool_timeout_ms, false, 1, 600'000},
-      {"timeouts", "store_ms", &Config::store_timeout_ms, false, 1, 600'000},
+      {"timeouts", "connect_ms", &Config::connect_timeout_ms, false, 1, kMaxTimeoutMs},
+      {"timeouts", "handshake_ms", &Config::handshake_timeout_ms, false, 1, kMaxTimeoutMs},
+      {"timeouts", "send_ms", &Config::send_timeout_ms, false, 1, kMaxTimeoutMs},
+      {"timeouts", "close_ms", &Config::close_timeout_ms, false, 1, kMaxTimeoutMs},
+      {"timeouts", "first_byte_ms", &Config::first_byte_timeout_ms, false, 1, kMaxTimeoutMs},
+      {"timeouts", "idle_ms", &Config::idle_timeout_ms, false, 0, 3'600'000},  // 0 = off
   };
   return table;
+}
+
+// The password of "scheme://[user]:password@host...", empty when there is none.
+std::string_view url_password(std::string_view url) {
+  const size_t sep = url.find("://");
+  if (sep == std::string_view::npos) return {};
+  std::string_view authority = url.substr(sep + 3);
+  authority = authority.substr(0, authority.find('/'));
+  const size_t at = authority.rfind('@');
+  if (at == std::string_view::npos) return {};
+  const std::string_view userinfo = authority.substr(0, at);
+  const size_t colon = userinfo.find(':');
+  return colon == std::string_view::npos ? std::string_view() : userinfo.substr(colon + 1);
+}
+
+// "scheme://***@host..." for a URL with credentials; other text unchanged.
+std::string mask_url_credentials(const std::string &url) {
+  const size_t sep = url.find("://");
+  if (sep == std::string::npos) return url;
+  const size_t end = url.find('/', sep + 3);
+  const size_t at = url.rfind('@', end == std::string::npos ? std::string::npos : end);
+  if (at == std::string::npos || at < sep + 3) return url;
+  return url.substr(0, sep + 3) + "***" + url.substr(at);
 }
 
 std::string dotted(const Field &f) {
@@ -67,9 +79,7 @@ std::string dotted(const Field &f) {
 }
 
 std::string env_name(const Field &f) {
-  std::string name = "VOXLINE_" + std::string(f.section) + "_" + f.key;
-  for (char &c : name) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return name;
+  return to_upper_ascii("VOXLINE_" + std::string(f.section) + "_" + f.key);
 }
 
 const Field *find_field(std::string_view section, std::string_view key) {
@@ -136,8 +146,7 @@ Status set_from_text(Config &cfg, const Field &f, const std::string &var, const 
     VOXLINE_RETURN_IF_ERROR(check_int_range(f, v, "environment variable " + var + " for"));
     cfg.*(*m) = static_cast<int>(v);
   } else if (auto m = std::get_if<bool Config::*>(&f.member)) {
-    std::string t;
-    for (char c : text) t.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+    const std::string t = to_lower_ascii(trim(text));
     if (t == "1" || t == "true" || t == "yes" || t == "on")
       cfg.*(*m) = true;
     else if (t == "0" || t == "false" || t == "no" || t == "off")
@@ -155,7 +164,7 @@ Status set_from_text(Config &cfg, const Field &f, const std::string &var, const 
 
 bool has_scheme(const std::string &url, std::initializer_list<std::string_view> schemes) {
   for (std::string_view s : schemes) {
-    if (url.compare(0, s.size(), s) == 0 && url.size() > s.size()) return true;
+    if (istarts_with(url, s) && url.size() > s.size()) return true;
   }
   return false;
 }
@@ -192,53 +201,43 @@ Status Config::apply_file(const std::string &path) {
   return apply_json(text.str()).with_context(fmt::format("config file '{}'", path));
 }
 
-Status Config::apply_environment(const std::vector<std::string> &entries) {
+Status Config::apply_environment(const std::vector<std::string> &entries, Logger &log) {
   Config next = *this;
+  std::string unknown;
   for (const std::string &entry : entries) {
     const size_t eq = entry.find('=');
     if (eq == std::string::npos) continue;
     const std::string name = entry.substr(0, eq);
     const std::string value = entry.substr(eq + 1);
-    if (name == "DEEPGRAM_API_KEY") {
-      next.deepgram_api_key = value;
-      continue;
-    }
-    if (name == "OPENAI_API_KEY") {
-      next.openai_api_key = value;
-      continue;
-    }
     if (name.rfind("VOXLINE_", 0) != 0) continue;
     const Field *match = nullptr;
     for (const Field &f : fields()) {
       if (env_name(f) == name) match = &f;
     }
-    if (match == nullptr) return invalid_argument(fmt::format("unknown environment variable {}", name));
+    if (match == nullptr) {
+      unknown += (unknown.empty() ? "" : ", ") + name;  // the value may be anything: never logged
+      continue;
+    }
     VOXLINE_RETURN_IF_ERROR(set_from_text(next, *match, name, value));
   }
+  if (!unknown.empty())
+    VOXLINE_LOG_WARN(log, "core", "config: ignoring environment variables that are no config key: {}",
+                     unknown);
   *this = std::move(next);
   return Status::Ok();
 }
 
-Status Config::apply_process_environment() {
+Status Config::apply_process_environment(Logger &log) {
   std::vector<std::string> entries;
   for (char **e = environ; e != nullptr && *e != nullptr; ++e) entries.emplace_back(*e);
-  return apply_environment(entries);
+  return apply_environment(entries, log);
 }
 
 Status Config::validate() const {
-  if (!has_scheme(deepgram_stt_url, {"ws://", "wss://"}))
-    return invalid_argument(
-        fmt::format("deepgram.stt_url must start with ws:// or wss://, got '{}'", deepgram_stt_url));
-  if (!has_scheme(deepgram_tts_url, {"ws://", "wss://"}))
-    return invalid_argument(
-        fmt::format("deepgram.tts_url must start with ws:// or wss://, got '{}'", deepgram_tts_url));
-  if (!has_scheme(openai_base_url, {"http://", "https://"}))
-    return invalid_argument(
-        fmt::format("openai.base_url must start with http:// or https://, got '{}'", openai_base_url));
-  if (!has_scheme(session_store_url, {"memory://", "redis://"}) && session_store_url != "memory://")
-    return invalid_argument(
-        fmt::format("session_store.url must be memory:// or redis://..., got '{}'", session_store_url));
-  if (openai_model.empty()) return invalid_argument("openai.model must not be empty");
+  if (!has_scheme(session_store_url, {"memory://", "redis://"}) && !iequals(session_store_url, "memory://"))
+    return invalid_argument(fmt::format("session_store.url must be memory:// or redis://..., got '{}'",
+                                        mask_url_credentials(session_store_url)));
+  if (session_store_key_prefix.empty()) return invalid_argument("session_store.key_prefix must not be empty");
   if (sqlite_path.empty()) return invalid_argument("storage.sqlite_path must not be empty");
   for (const Field &f : fields()) {
     if (auto m = std::get_if<int Config::*>(&f.member))
@@ -247,10 +246,10 @@ Status Config::validate() const {
   return Status::Ok();
 }
 
-Result<Config> Config::load(const std::string &path) {
+Result<Config> Config::load(const std::string &path, Logger &log) {
   Config cfg;
   if (!path.empty()) VOXLINE_RETURN_IF_ERROR(cfg.apply_file(path));
-  VOXLINE_RETURN_IF_ERROR(cfg.apply_process_environment());
+  VOXLINE_RETURN_IF_ERROR(cfg.apply_process_environment(log));
   VOXLINE_RETURN_IF_ERROR(cfg.validate());
   return cfg;
 }
@@ -269,15 +268,13 @@ std::string Config::to_json(bool include_secrets) const {
     out += json::quote(f.key) + ":";
     if (auto m = std::get_if<std::string Config::*>(&f.member)) {
       const std::string &v = this->*(*m);
-      out += json::quote(f.secret && !include_secrets && !v.empty() ? "***" : v);
+      out += json::quote(f.secret && !include_secrets ? mask_url_credentials(v) : v);
     } else if (auto m = std::get_if<int Config::*>(&f.member)) {
       out += std::to_string(this->*(*m));
     } else if (auto m = std::get_if<bool Config::*>(&f.member)) {
       out += (this->*(*m)) ? "true" : "false";
     } else if (auto m = std::get_if<LogLevel Config::*>(&f.member)) {
-      std::string name = log_level_name(this->*(*m));
-      for (char &c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      out += json::quote(name);
+      out += json::quote(to_lower_ascii(log_level_name(this->*(*m))));
     }
   }
   out += "}}";
@@ -287,9 +284,14 @@ std::string Config::to_json(bool include_secrets) const {
 void Config::register_secrets(Redactor &redactor) const {
   for (const Field &f : fields()) {
     if (!f.secret) continue;
-    const std::string &v = this->*std::get<std::string Config::*>(f.member);
-    if (v.size() >= Redactor::kMinSecretLength) (void)redactor.add_secret(v);
+    const std::string_view password = url_password(this->*std::get<std::string Config::*>(f.member));
+    if (password.size() >= Redactor::kMinSecretLength) (void)redactor.add_secret(password);
   }
+}
+
+void Config::configure(Logger &log) const {
+  log.set_level(log_level);
+  register_secrets(log.redactor());
 }
 
 std::vector<std::string> Config::key_names() {

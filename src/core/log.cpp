@@ -1,8 +1,9 @@
 #include "voxline/core/log.hpp"
 
-#include <cctype>
 #include <cstdio>
 #include <ctime>
+
+#include "voxline/core/strings.hpp"
 
 namespace voxline {
 
@@ -19,8 +20,7 @@ const char *log_level_name(LogLevel level) noexcept {
 }
 
 Result<LogLevel> parse_log_level(std::string_view text) {
-  std::string t;
-  for (char c : text) t.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  const std::string t = to_lower_ascii(trim(text));
   if (t == "trace") return LogLevel::kTrace;
   if (t == "debug") return LogLevel::kDebug;
   if (t == "info") return LogLevel::kInfo;

@@ -8,6 +8,7 @@
 #include <cctype>
 #include <cstring>
 
+#include "voxline/core/strings.hpp"
 #include "voxline/net/dns_resolver.hpp"
 #include "voxline/net/url.hpp"
 
@@ -33,12 +34,6 @@ constexpr int kPollSliceMs = 10;  // deadline checks run at least this often whi
 
 SteadyTime now() {
   return Clock::system().now();
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
 }
 
 template <typename Fn>

@@ -39,8 +39,9 @@ Runtime::Runtime(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Runtime::~Runtime() = default;
 
 Result<std::unique_ptr<Runtime>> Runtime::create(const RuntimeOptions &options) {
-  if (options.io_threads < 1 || options.io_threads > 8)
-    return invalid_argument("io_threads must be within 1..8");
+  if (options.io_threads < defaults::kMinSlots || options.io_threads > defaults::kMaxSlots)
+    return invalid_argument(fmt::format("io_threads must be within {}..{}, got {}", defaults::kMinSlots,
+                                        defaults::kMaxSlots, options.io_threads));
   if (options.command_queue_capacity < 16)
     return invalid_argument("command_queue_capacity must be at least 16");
   if (!options.tls.ca_file.empty() && !std::ifstream(options.tls.ca_file).good())

@@ -11,6 +11,7 @@
 #include <optional>
 #include <vector>
 
+#include "voxline/core/strings.hpp"
 #include "voxline/net/url.hpp"
 
 namespace voxline::detail {
@@ -30,12 +31,6 @@ void *id_to_ptr(uint64_t id) {
 }
 uint64_t ptr_to_id(const void *p) {
   return static_cast<uint64_t>(reinterpret_cast<uintptr_t>(p));
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
 }
 
 bool valid_close_code(int code) {

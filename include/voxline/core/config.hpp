@@ -3,36 +3,38 @@
 // environment (later sources win). Unknown keys are errors that name the key, so a typo never
 // silently falls back to a default.
 //
+// Every key has a consumer in the library today (the struct field it becomes is named below);
+// keys for components that do not exist yet arrive with those components. Defaults and integer
+// bounds come from core/defaults.hpp, the same constants the options structs use.
+//
 // JSON shape (every key optional):
-//   {"log": {"level": "info"},
-//    "runtime": {"io_threads": 1, "worker_threads": 2},
-//    "deepgram": {"api_key": "...", "stt_url": "wss://api.deepgram.com/v1/listen",
-//                 "tts_url": "wss://api.deepgram.com/v1/speak", "stt_model": "nova-3",
-//                 "tts_model": "aura-2-thalia-en"},
-//    "openai": {"api_key": "...", "base_url": "https://api.openai.com/v1", "model": "gpt-4o",
-//               "max_tool_rounds": 5, "requests_per_minute": 500, "tokens_per_minute": 30000},
-//    "tls": {"ca_file": "", "insecure_skip_verify": false},
-//    "storage": {"sqlite_path": "voxline.db"},
-//    "session_store": {"url": "memory://", "key_prefix": "voxline"},
-//    "timeouts": {"connect_ms": 5000, "tls_handshake_ms": 5000, "first_byte_ms": 15000,
-//                 "idle_ms": 20000, "send_ms": 5000, "close_ms": 2000, "tool_ms": 8000,
-//                 "store_ms": 500}}
-// Environment: VOXLINE_<SECTION>_<KEY> in upper case (VOXLINE_OPENAI_BASE_URL), plus
-// DEEPGRAM_API_KEY and OPENAI_API_KEY. An unknown VOXLINE_* variable is an error too.
+//   {"log": {"level": "warn"},                          Logger::set_level
+//    "runtime": {"slots": 1},                           RuntimeOptions (event-loop slots)
+//    "tls": {"ca_file": "", "insecure_skip_verify": false},   RuntimeOptions::tls
+//    "storage": {"sqlite_path": "voxline.db"},          SqliteOptions::path
+//    "session_store": {"url": "memory://", "key_prefix": "voxline"},   SessionStoreConfig
+//    "timeouts": {"connect_ms": 5000,                   WsTimeouts/HttpTimeouts::connect
+//                 "handshake_ms": 5000,                 WsTimeouts::handshake
+//                 "send_ms": 5000, "close_ms": 2000,    WsTimeouts::send / close
+//                 "first_byte_ms": 15000,               HttpTimeouts::first_byte
+//                 "idle_ms": 20000}}                    HttpTimeouts::idle (gap between chunks)
+// Environment: VOXLINE_<SECTION>_<KEY> in upper case (VOXLINE_SESSION_STORE_URL). An unknown
+// key or section in JSON is an error that names it, so a typo never silently falls back to a
+// default. An unknown VOXLINE_* variable is only a warning (one log line per load naming all of
+// them): the environment belongs to the embedding host, and other tools use the prefix too.
 //
 //   VOXLINE_ASSIGN_OR_RETURN(Config cfg, Config::load("agent.json"));
-//   cfg.register_secrets(default_logger().redactor());
+//   cfg.configure(default_logger());   // level + secrets (the session store URL's password)
 //
 // Thread-safety: a Config is a plain value.
 #pragma once
 
 #include <cstdint>
-#include <functional>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "voxline/core/defaults.hpp"
 #include "voxline/core/log.hpp"
 #include "voxline/core/redactor.hpp"
 #include "voxline/core/result.hpp"
@@ -42,59 +44,49 @@ namespace voxline {
 struct VOXLINE_API Config {
   LogLevel log_level = LogLevel::kWarn;
 
-  int io_threads = 1;
-  int worker_threads = 2;
-
-  std::string deepgram_api_key;
-  std::string deepgram_stt_url = "wss://api.deepgram.com/v1/listen";
-  std::string deepgram_tts_url = "wss://api.deepgram.com/v1/speak";
-  std::string deepgram_stt_model = "nova-3";
-  std::string deepgram_tts_model = "aura-2-thalia-en";
-
-  std::string openai_api_key;
-  std::string openai_base_url = "https://api.openai.com/v1";
-  std::string openai_model = "gpt-4o";
-  int max_tool_rounds = 5;
-  int requests_per_minute = 500;
-  int tokens_per_minute = 30000;
+  int slots = defaults::kSlots;  // defaults::kMinSlots..kMaxSlots
 
   std::string tls_ca_file;  // empty: the system CA store
   bool tls_insecure_skip_verify = false;
 
   std::string sqlite_path = "voxline.db";
-  std::string session_store_url = "memory://";
+  std::string session_store_url = "memory://";  // may carry a password: see to_json/configure
   std::string session_store_key_prefix = "voxline";
 
-  int connect_timeout_ms = 5000;
-  int tls_handshake_timeout_ms = 5000;
-  int first_byte_timeout_ms = 15000;
-  int idle_timeout_ms = 20000;
-  int send_timeout_ms = 5000;
-  int close_timeout_ms = 2000;
-  int tool_timeout_ms = 8000;
-  int store_timeout_ms = 500;
+  int connect_timeout_ms = defaults::to_ms(defaults::kConnectTimeout);
+  int handshake_timeout_ms = defaults::to_ms(defaults::kWsHandshakeTimeout);
+  int send_timeout_ms = defaults::to_ms(defaults::kWsSendTimeout);
+  int close_timeout_ms = defaults::to_ms(defaults::kWsCloseTimeout);
+  int first_byte_timeout_ms = defaults::to_ms(defaults::kHttpFirstByteTimeout);
+  int idle_timeout_ms = defaults::to_ms(defaults::kHttpIdleTimeout);
 
   // Overlays the keys present in a JSON document. On error nothing is changed.
   Status apply_json(std::string_view text);
   // Overlays a JSON file; errors name the file.
   Status apply_file(const std::string &path);
-  // Overlays "NAME=value" entries (as in `environ`); entries not ours are ignored.
-  Status apply_environment(const std::vector<std::string> &entries);
+  // Overlays "NAME=value" entries (as in `environ`). Entries without the VOXLINE_ prefix are
+  // ignored; VOXLINE_* names that are no key are warned about on `log` (one line) and skipped;
+  // a bad value for a known key is an error naming the variable.
+  Status apply_environment(const std::vector<std::string> &entries, Logger &log = default_logger());
   // Overlays the process environment.
-  Status apply_process_environment();
+  Status apply_process_environment(Logger &log = default_logger());
 
-  // Range and shape checks across fields (URLs, thread counts, timeouts).
+  // Range and shape checks across fields (URLs, slot count, timeouts).
   Status validate() const;
 
   // Defaults, then `path` (skipped when empty), then the process environment, then validate().
-  static Result<Config> load(const std::string &path = {});
+  static Result<Config> load(const std::string &path = {}, Logger &log = default_logger());
 
-  // JSON of every key; secrets appear as "***" unless `include_secrets`.
+  // JSON of every key; secrets (credentials inside session_store.url) appear as "***" unless
+  // `include_secrets`.
   std::string to_json(bool include_secrets = false) const;
-  // Registers the API keys with `redactor` so no log line can carry them.
+  // Registers the secrets this config holds (the session store URL's password) with `redactor`
+  // so no log line can carry them.
   void register_secrets(Redactor &redactor) const;
+  // Sets `log`'s level and registers the secrets with its redactor.
+  void configure(Logger &log) const;
 
-  // Every key name ("openai.base_url", ...), in document order.
+  // Every key name ("session_store.url", ...), in document order.
   static std::vector<std::string> key_names();
 };
 

@@ -25,6 +25,7 @@
 
 #include "voxline/core/clock.hpp"
 #include "voxline/core/deadline.hpp"
+#include "voxline/core/defaults.hpp"
 #include "voxline/core/export.hpp"
 #include "voxline/core/result.hpp"
 
@@ -33,11 +34,11 @@ namespace voxline {
 class MetricsRegistry;
 
 struct DnsOptions {
-  Duration ttl = std::chrono::seconds(60);          // how long a resolved answer is reused
-  Duration negative_ttl = std::chrono::seconds(2);  // how long a failed lookup is remembered
-  size_t max_entries = 1024;                        // cache size; the oldest entry is evicted
-  int threads = 1;                                  // resolver threads
-  size_t queue_capacity = 256;                      // pending lookups; more gives QUEUE_FULL
+  Duration ttl = defaults::kDnsTtl;                   // how long a resolved answer is reused
+  Duration negative_ttl = defaults::kDnsNegativeTtl;  // how long a failed lookup is remembered
+  size_t max_entries = 1024;                          // cache size; the oldest entry is evicted
+  int threads = 1;                                    // resolver threads
+  size_t queue_capacity = 256;                        // pending lookups; more gives QUEUE_FULL
 };
 
 // A TTL cache of name -> addresses (I/O-free; used by DnsResolver, testable with a ManualClock).

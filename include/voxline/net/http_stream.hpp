@@ -26,6 +26,7 @@
 #include <string>
 
 #include "voxline/core/clock.hpp"
+#include "voxline/core/defaults.hpp"
 #include "voxline/core/export.hpp"
 #include "voxline/core/status.hpp"
 #include "voxline/net/http_status.hpp"
@@ -34,10 +35,10 @@
 namespace voxline {
 
 struct HttpTimeouts {
-  Duration connect = std::chrono::seconds(10);     // DNS + TCP + TLS
-  Duration first_byte = std::chrono::seconds(30);  // request start until the response headers
-  Duration idle = std::chrono::seconds(30);        // gap between two body chunks (0 = off)
-  Duration total = Duration::zero();               // whole request (0 = off; streams run long)
+  Duration connect = defaults::kConnectTimeout;           // DNS + TCP + TLS
+  Duration first_byte = defaults::kHttpFirstByteTimeout;  // request start until the response headers
+  Duration idle = defaults::kHttpIdleTimeout;             // gap between two body chunks (0 = off)
+  Duration total = defaults::kHttpTotalTimeout;           // whole request (0 = off; streams run long)
 };
 
 struct HttpRequest {

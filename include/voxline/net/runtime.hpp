@@ -24,6 +24,7 @@
 #include <memory>
 #include <string>
 
+#include "voxline/core/defaults.hpp"
 #include "voxline/core/export.hpp"
 #include "voxline/core/result.hpp"
 #include "voxline/net/dns_resolver.hpp"
@@ -43,7 +44,7 @@ struct TlsOptions {
 };
 
 struct RuntimeOptions {
-  int io_threads = 1;                    // I/O slots (each: one lws thread + one curl thread), 1..8
+  int io_threads = defaults::kSlots;     // I/O slots (each: one lws thread + one curl thread), 1..kMaxSlots
   size_t command_queue_capacity = 8192;  // pending cross-thread requests per I/O thread
   TlsOptions tls;
   DnsOptions dns;

@@ -32,6 +32,7 @@
 #include <string_view>
 
 #include "voxline/core/clock.hpp"
+#include "voxline/core/defaults.hpp"
 #include "voxline/core/export.hpp"
 #include "voxline/core/status.hpp"
 #include "voxline/net/http_status.hpp"
@@ -44,11 +45,11 @@ enum class WsState { kConnecting, kOpen, kClosing, kClosed };
 
 // Every phase of a websocket has a deadline; expiry ends the connection with TIMEOUT.
 struct WsTimeouts {
-  Duration connect = std::chrono::seconds(10);    // DNS + TCP + TLS, until the upgrade request goes out
-  Duration handshake = std::chrono::seconds(10);  // the server's answer to the upgrade request
-  Duration idle = Duration::zero();               // no message received for this long (0 = off)
-  Duration send = std::chrono::seconds(10);       // a queued message still not written after this long
-  Duration close = std::chrono::seconds(3);       // close() until the connection is down
+  Duration connect = defaults::kConnectTimeout;        // DNS + TCP + TLS, until the upgrade request goes out
+  Duration handshake = defaults::kWsHandshakeTimeout;  // the server's answer to the upgrade request
+  Duration idle = defaults::kWsIdleTimeout;            // no message received for this long (0 = off)
+  Duration send = defaults::kWsSendTimeout;            // a queued message still not written after this long
+  Duration close = defaults::kWsCloseTimeout;          // close() until the connection is down
 };
 
 struct WsConnectOptions {

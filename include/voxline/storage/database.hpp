@@ -41,6 +41,7 @@
 
 #include "voxline/core/clock.hpp"
 #include "voxline/core/deadline.hpp"
+#include "voxline/core/defaults.hpp"
 #include "voxline/core/health.hpp"
 #include "voxline/core/metrics.hpp"
 #include "voxline/core/result.hpp"
@@ -155,9 +156,9 @@ struct Migration {
 };
 
 struct DatabaseOptions {
-  size_t pool_size = 4;                                // connections at most; callers beyond wait
-  Duration default_timeout = std::chrono::seconds(5);  // deadline of begin() without one
-  MetricsRegistry *metrics = nullptr;                  // nullptr: MetricsRegistry::global()
+  size_t pool_size = defaults::kDatabasePoolSize;         // connections at most; callers beyond wait
+  Duration default_timeout = defaults::kDatabaseTimeout;  // deadline of begin() without one
+  MetricsRegistry *metrics = nullptr;                     // nullptr: MetricsRegistry::global()
 };
 
 class VOXLINE_API Database {

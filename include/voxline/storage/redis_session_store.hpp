@@ -28,6 +28,7 @@
 #include <memory>
 #include <string>
 
+#include "voxline/core/defaults.hpp"
 #include "voxline/core/log.hpp"
 #include "voxline/core/metrics.hpp"
 #include "voxline/storage/session_store.hpp"
@@ -35,14 +36,14 @@
 namespace voxline {
 
 struct RedisSessionStoreOptions {
-  std::string url = "redis://127.0.0.1:6379/0";  // redis://[[user]:password@]host[:port][/db]
-  std::string key_prefix = "voxline";            // same id rules as SessionStore ids
-  size_t pool_size = 4;                          // connections at most (1..256)
-  Millis connect_timeout{1000};                  // per connect attempt, never past the op deadline
-  Millis backoff_initial{50};                    // after the first failed connect
-  Millis backoff_max{2000};                      // doubling up to this
-  MetricsRegistry *metrics = nullptr;            // nullptr: MetricsRegistry::global()
-  Logger *logger = nullptr;                      // nullptr: default_logger()
+  std::string url = "redis://127.0.0.1:6379/0";             // redis://[[user]:password@]host[:port][/db]
+  std::string key_prefix = "voxline";                       // same id rules as SessionStore ids
+  size_t pool_size = defaults::kStorePoolSize;              // connections at most (1..256)
+  Millis connect_timeout = defaults::kStoreConnectTimeout;  // per connect attempt, never past the op deadline
+  Millis backoff_initial = defaults::kStoreBackoffInitial;  // after the first failed connect
+  Millis backoff_max = defaults::kStoreBackoffMax;          // doubling up to this
+  MetricsRegistry *metrics = nullptr;                       // nullptr: MetricsRegistry::global()
+  Logger *logger = nullptr;                                 // nullptr: default_logger()
 };
 
 class VOXLINE_API RedisSessionStore final : public SessionStore {

@@ -17,6 +17,7 @@
 #include <string>
 
 #include "voxline/core/clock.hpp"
+#include "voxline/core/defaults.hpp"
 #include "voxline/core/log.hpp"
 #include "voxline/core/metrics.hpp"
 #include "voxline/storage/session_store.hpp"
@@ -25,11 +26,11 @@ namespace voxline {
 
 struct SessionStoreConfig {
   std::string url = "memory://";
-  std::string key_prefix = "voxline";  // Redis only
-  size_t redis_pool_size = 4;          // Redis only
-  const Clock *clock = nullptr;        // memory only; nullptr: Clock::system()
-  MetricsRegistry *metrics = nullptr;  // nullptr: MetricsRegistry::global()
-  Logger *logger = nullptr;            // Redis only; nullptr: default_logger()
+  std::string key_prefix = "voxline";                 // Redis only
+  size_t redis_pool_size = defaults::kStorePoolSize;  // Redis only
+  const Clock *clock = nullptr;                       // memory only; nullptr: Clock::system()
+  MetricsRegistry *metrics = nullptr;                 // nullptr: MetricsRegistry::global()
+  Logger *logger = nullptr;                           // Redis only; nullptr: default_logger()
 };
 
 // INVALID_ARGUMENT for an unknown scheme or bad options, UNSUPPORTED for rediss://. A Redis

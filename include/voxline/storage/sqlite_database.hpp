@@ -24,6 +24,7 @@
 #include <memory>
 #include <string>
 
+#include "voxline/core/defaults.hpp"
 #include "voxline/storage/database.hpp"
 
 namespace voxline {
@@ -32,7 +33,7 @@ enum class SqliteSync { kNormal, kFull };
 
 struct SqliteOptions {
   std::string path;  // file path; ":memory:" is refused (the pool needs a file)
-  Duration busy_timeout = std::chrono::seconds(5);
+  Duration busy_timeout = defaults::kSqliteBusyTimeout;
   SqliteSync synchronous = SqliteSync::kFull;
   size_t statement_cache_size = 64;  // prepared statements kept per connection
   bool quick_health_check = false;   // PRAGMA quick_check instead of integrity_check

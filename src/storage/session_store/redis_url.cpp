@@ -1,8 +1,11 @@
 #include "storage/session_store/redis_url.hpp"
 
 #include <charconv>
+#include <utility>
 
 #include <fmt/format.h>
+
+#include "voxline/core/strings.hpp"
 
 namespace voxline::detail {
 
@@ -51,8 +54,8 @@ std::string RedisEndpoint::redacted() const {
 
 Result<RedisEndpoint> parse_redis_url(std::string_view url) {
   constexpr std::string_view kScheme = "redis://";
-  if (url.substr(0, kScheme.size()) != kScheme) {
-    if (url.substr(0, 9) == "rediss://")
+  if (!istarts_with(url, kScheme)) {
+    if (istarts_with(url, "rediss://"))
       return unsupported("redis URL: TLS (rediss://) is not available with hiredis 0.14");
     return invalid_argument("redis URL must start with redis://");
   }
@@ -82,34 +85,10 @@ Result<RedisEndpoint> parse_redis_url(std::string_view url) {
       VOXLINE_ASSIGN_OR_RETURN(ep.db, parse_int(db, 0, 1 << 20, "database number"));
     }
   }
-  std::string_view port_text;
-  if (!hostport.empty() && hostport.front() == '[') {
-    const size_t close = hostport.find(']');
-    if (close == std::string_view::npos) return invalid_argument("redis URL: unterminated [IPv6] host");
-    ep.host = std::string(hostport.substr(1, close - 1));
-    std::string_view after = hostport.substr(close + 1);
-    if (!after.empty()) {
-      if (after.front() != ':') return invalid_argument("redis URL: unexpected text after the [IPv6] host");
-      port_text = after.substr(1);
-      if (port_text.empty()) return invalid_argument("redis URL: empty port");
-    }
-  } else {
-    const size_t colon = hostport.find(':');
-    ep.host = std::string(hostport.substr(0, colon));
-    if (colon != std::string_view::npos) {
-      port_text = hostport.substr(colon + 1);
-      if (port_text.empty()) return invalid_argument("redis URL: empty port");
-    }
-  }
-  if (ep.host.empty()) return invalid_argument("redis URL: missing host");
-  for (char c : ep.host) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-                    c == '-' || c == ':' || c == '_';
-    if (!ok) return invalid_argument(fmt::format("redis URL: bad character in host '{}'", ep.host));
-  }
-  if (!port_text.empty()) {
-    VOXLINE_ASSIGN_OR_RETURN(ep.port, parse_int(port_text, 1, 65535, "port"));
-  }
+  Result<HostPort> hp = parse_host_port(hostport, ep.port);
+  if (!hp.ok()) return hp.status().with_context("redis URL");
+  ep.host = std::move(hp->host);
+  ep.port = hp->port;
   return ep;
 }
 

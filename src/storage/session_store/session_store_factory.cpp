@@ -3,6 +3,7 @@
 #include <string_view>
 #include <utility>
 
+#include "voxline/core/strings.hpp"
 #include "voxline/storage/memory_session_store.hpp"
 #include "voxline/storage/redis_session_store.hpp"
 
@@ -10,13 +11,13 @@ namespace voxline {
 
 Result<std::unique_ptr<SessionStore>> make_session_store(const SessionStoreConfig &config) {
   const std::string_view url = config.url;
-  if (url == "memory://" || url == "memory:") {
+  if (iequals(url, "memory://") || iequals(url, "memory:")) {
     MemorySessionStoreOptions o;
     o.clock = config.clock;
     o.metrics = config.metrics;
     return std::unique_ptr<SessionStore>(std::make_unique<MemorySessionStore>(o));
   }
-  if (url.substr(0, 8) == "redis://" || url.substr(0, 9) == "rediss://") {
+  if (istarts_with(url, "redis://") || istarts_with(url, "rediss://")) {
     RedisSessionStoreOptions o;
     o.url = config.url;
     o.key_prefix = config.key_prefix;

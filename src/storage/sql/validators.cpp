@@ -7,17 +7,13 @@
 
 #include <fmt/format.h>
 
+#include "voxline/core/strings.hpp"
+
 namespace voxline {
 namespace {
 
 constexpr int64_t kMsPerMinute = 60 * 1000;
 constexpr int64_t kMsPerDay = 24 * 60 * kMsPerMinute;
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())) != 0) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())) != 0) s.remove_suffix(1);
-  return s;
-}
 
 // A character for an error message: printable as itself, anything else as \xNN.
 std::string show(char ch) {

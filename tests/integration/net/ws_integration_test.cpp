@@ -595,7 +595,7 @@ TEST_CASE("runtime create refuses bad options with INVALID_ARGUMENT and serves f
   RuntimeOptions bad;
   bad.io_threads = 0;
   CHECK(Runtime::create(bad).status().code() == StatusCode::kInvalidArgument);
-  bad.io_threads = 9;
+  bad.io_threads = defaults::kMaxSlots + 1;  // the bound Config checks too
   CHECK(Runtime::create(bad).status().code() == StatusCode::kInvalidArgument);
   RuntimeOptions missing_ca;
   missing_ca.tls.ca_file = "/nonexistent/ca.pem";

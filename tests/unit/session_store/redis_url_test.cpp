@@ -5,6 +5,7 @@
 
 #include "storage/session_store/redis_url.hpp"
 #include "voxline/core/metrics.hpp"
+#include "voxline/net/url.hpp"
 #include "voxline/storage/redis_session_store.hpp"
 
 namespace voxline {
@@ -60,6 +61,51 @@ TEST_CASE("malformed redis URLs are INVALID_ARGUMENT without echoing secrets") {
     CHECK(r.status().message().find("topsecret") == std::string::npos);
   }
   CHECK(parse_redis_url("rediss://h:1").status().code() == StatusCode::kUnsupported);
+}
+
+// Before core/strings the two parsers disagreed: "::1:6379" was host "::1" port 6379 to net/url
+// and "missing host" to the Redis parser, "::1" was host ":" port 1 to net/url, "h:000080" was
+// port 80 to Redis only, and "REDIS://" was refused while "WSS://" was accepted.
+TEST_CASE("the Redis URL parser and net/url read every host:port the same way") {
+  for (const char *hp : {"[::1]:6379",
+                         "[::1]",
+                         "::1",
+                         "::1:6379",
+                         "host:",
+                         "host:0",
+                         "host:99999",
+                         "host:000080",
+                         "host:0080",
+                         "host",
+                         "HOST:80",
+                         "[::1]:",
+                         "[]:80",
+                         ":80",
+                         "h_st:80",
+                         "h%41:80",
+                         "a:b:c",
+                         "[::1]x",
+                         "[::1",
+                         "127.0.0.1:65535",
+                         "127.0.0.1:65536",
+                         "[fe80::1%25eth0]:80",
+                         "[v1.x]:80"}) {
+    auto web = parse_url(std::string("ws://") + hp + "/");
+    auto redis = parse_redis_url(std::string("redis://") + hp + "/0");
+    REQUIRE_MESSAGE(web.ok() == redis.ok(), hp);
+    if (!web.ok()) {
+      // Same reason, each with its own context prefix.
+      const std::string w = web.status().message(), r = redis.status().message();
+      CHECK_MESSAGE(w.substr(w.find(": ") + 2) == r.substr(r.find(": ") + 2), hp);
+      continue;
+    }
+    CHECK_MESSAGE(web->host == redis->host, hp);
+    const bool explicit_port = std::string(hp).find("]:") != std::string::npos ||
+                               (hp[0] != '[' && std::string(hp).find(':') != std::string::npos);
+    if (explicit_port) CHECK_MESSAGE(web->port == redis->port, hp);
+  }
+  CHECK(parse_redis_url("REDIS://cache:6380/1").value().port == 6380);
+  CHECK(parse_url("WSS://cache:6380/").value().port == 6380);
 }
 
 TEST_CASE("RedisSessionStore create validates options without connecting") {
