@@ -189,4 +189,45 @@ class ThreadExecutor final : public Executor {
   std::thread thread_;
 };
 
+// Occupies an executor's thread and fills its queue, so every further post is refused with
+// QUEUE_FULL until release() (or destruction) lets the queued tasks run.
+class ExecutorBlocker {
+ public:
+  explicit ExecutorBlocker(ThreadExecutor &ex) : gate_(std::make_shared<Gate>()) {
+    if (!ex.post([gate = gate_] {
+             gate->running.store(true);
+             MutexLock lock(gate->mu);
+             while (!gate->released) gate->cv.wait(gate->mu);
+           }).ok())
+      return;
+    while (!gate_->running.load()) std::this_thread::yield();
+    while (ex.post([] {}).ok()) {
+    }
+    ok_ = true;
+  }
+  ~ExecutorBlocker() { release(); }
+  ExecutorBlocker(const ExecutorBlocker &) = delete;
+  ExecutorBlocker &operator=(const ExecutorBlocker &) = delete;
+
+  // False when the executor could not be blocked (it was shut down).
+  bool ok() const noexcept { return ok_; }
+  void release() {
+    {
+      MutexLock lock(gate_->mu);
+      gate_->released = true;
+    }
+    gate_->cv.notify_all();
+  }
+
+ private:
+  struct Gate {  // shared with the blocking task, which may outlive the blocker
+    Mutex mu;
+    std::condition_variable_any cv;
+    bool released VOXLINE_GUARDED_BY(mu) = false;
+    std::atomic<bool> running{false};
+  };
+  std::shared_ptr<Gate> gate_;
+  bool ok_ = false;
+};
+
 }  // namespace voxline::testing

@@ -46,6 +46,16 @@ inline constexpr int kMaxSlots = 16;  // more loops than cores only adds context
 // --- name resolution -----------------------------------------------------------------------
 inline constexpr Duration kDnsTtl = seconds(60);         // a resolved answer is reused this long
 inline constexpr Duration kDnsNegativeTtl = seconds(2);  // a failed lookup is remembered this long
+// While the resolver fails, a name's last addresses are served up to this long past their TTL.
+inline constexpr Duration kDnsMaxStale = seconds(300);
+// An answer the waiter's executor refuses (queue full) is retried this long, then dropped.
+inline constexpr Duration kDnsAnswerRetryLimit = milliseconds(250);
+
+// --- worker pool (blocking work: database, Redis, host tools) -------------------------------
+inline constexpr int kWorkerThreads = 4;
+inline constexpr size_t kWorkerQueueCapacity = 256;  // jobs waiting for a worker
+// A completion its executor refuses (queue full) is retried this long, then dropped.
+inline constexpr Duration kWorkerCompletionRetryWindow = seconds(2);
 
 // --- session store (Redis) -----------------------------------------------------------------
 inline constexpr Millis kStoreConnectTimeout = milliseconds(1000);  // per connect attempt (LAN)

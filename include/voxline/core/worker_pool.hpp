@@ -57,6 +57,7 @@
 
 #include "voxline/core/clock.hpp"
 #include "voxline/core/deadline.hpp"
+#include "voxline/core/defaults.hpp"
 #include "voxline/core/executor.hpp"
 #include "voxline/core/export.hpp"
 #include "voxline/core/result.hpp"
@@ -69,11 +70,11 @@ class Logger;
 class MetricsRegistry;
 
 struct WorkerPoolOptions {
-  std::string name = "default";  // the {pool=...} label on every metric, and in log lines
-  int threads = 4;               // worker threads, 1..256
-  size_t queue_capacity = 256;   // jobs waiting for a worker; one more gives QUEUE_FULL
+  std::string name = "default";            // the {pool=...} label on every metric, and in log lines
+  int threads = defaults::kWorkerThreads;  // worker threads, 1..256
+  size_t queue_capacity = defaults::kWorkerQueueCapacity;  // waiting jobs; one more is QUEUE_FULL
   // How long refused completion posts (executor QUEUE_FULL) are retried before being dropped.
-  Duration completion_retry_window = std::chrono::seconds(2);
+  Duration completion_retry_window = defaults::kWorkerCompletionRetryWindow;
   MetricsRegistry *metrics = nullptr;  // nullptr = MetricsRegistry::global()
   Logger *logger = nullptr;            // nullptr = default_logger()
 };

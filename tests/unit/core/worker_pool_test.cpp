@@ -64,22 +64,6 @@ struct BusyWorker {
   void release() { released.count_down(); }
 };
 
-// Occupies the executor's thread and fills its queue, so every further post is refused.
-struct BlockedExecutor {
-  Latch running;
-  Latch released;
-  explicit BlockedExecutor(ThreadExecutor &ex) {
-    REQUIRE(ex.post([this] {
-                running.count_down();
-                released.wait();
-              }).ok());
-    REQUIRE(running.wait());
-    while (ex.post([] {}).ok()) {
-    }
-  }
-  void release() { released.count_down(); }
-};
-
 // Counts down `latch` when destroyed: shows when (and where) captures die.
 struct DeathWatch {
   explicit DeathWatch(Latch *l, std::atomic<std::thread::id> *where = nullptr) : latch(l), thread(where) {}
@@ -412,7 +396,8 @@ TEST_CASE("a completion the executor refuses is retried until the executor has r
   MetricsRegistry m;
   auto ex = std::make_shared<ThreadExecutor>(4);
   auto pool = make_pool(m, 1, 16, seconds(30));
-  BlockedExecutor blocked(*ex);
+  voxline::testing::ExecutorBlocker blocked(*ex);
+  REQUIRE(blocked.ok());
   const size_t refused_before = ex->refused();
   Latch done;
   std::atomic<int> completions{0};
@@ -450,7 +435,8 @@ TEST_CASE("a completion still refused after the retry window is dropped: destroy
   });
   auto ex = std::make_shared<ThreadExecutor>(2);
   auto pool = make_pool(m, 1, 16, milliseconds(30), &log);
-  BlockedExecutor blocked(*ex);
+  voxline::testing::ExecutorBlocker blocked(*ex);
+  REQUIRE(blocked.ok());
   std::atomic<bool> ran{false};
   Latch gone;
   REQUIRE(pool->submit(
