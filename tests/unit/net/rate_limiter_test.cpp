@@ -111,3 +111,148 @@ TEST_CASE("rate limiter shared by name returns one instance that many threads dr
   CHECK(granted.load() >= 1000);
   CHECK(granted.load() <= 1010);
 }
+
+TEST_CASE("reserve grants available budget at once without blocking") {
+  ManualClock clock;
+  RateLimiter rl({60, 0}, clock, {}, nullptr);
+  auto r = rl.reserve(0, Deadline::after(seconds(1), clock));
+  REQUIRE(r.ok());
+  CHECK(r->delay() == Duration::zero());
+  CHECK(r->ready_at() == clock.now());
+}
+
+TEST_CASE("reserve past the budget returns when to proceed, and later reservations queue behind it") {
+  ManualClock clock;
+  MetricsRegistry m;
+  RateLimiter rl({60, 0}, clock, {}, &m);  // one request per second
+  for (int i = 0; i < 60; ++i) REQUIRE(rl.try_acquire(0).ok());
+  auto first = rl.reserve(0, Deadline::after(seconds(10), clock));
+  auto second = rl.reserve(0, Deadline::after(seconds(10), clock));
+  REQUIRE(first.ok());
+  REQUIRE(second.ok());
+  CHECK(first->delay() > milliseconds(999));
+  CHECK(first->delay() <= milliseconds(1001));
+  CHECK(second->delay() > milliseconds(1999));
+  CHECK(second->ready_at() == clock.now() + second->delay());
+  CHECK(m.counter("voxline_net_rate_limit_waits_total", "").value() == 2);
+  // The clock never moved: reserve() did not sleep.
+}
+
+TEST_CASE("reserve refuses with RATE_LIMITED and takes nothing when the wait would pass the deadline") {
+  ManualClock clock;
+  MetricsRegistry m;
+  RateLimiter rl({60, 0}, clock, {}, &m);
+  for (int i = 0; i < 60; ++i) REQUIRE(rl.try_acquire(0).ok());
+  auto r = rl.reserve(0, Deadline::after(milliseconds(500), clock));
+  CHECK(r.status().code() == StatusCode::kRateLimited);
+  CHECK(m.counter("voxline_net_rate_limited_total", "").value() == 1);
+  auto next = rl.reserve(0, Deadline::after(seconds(5), clock));
+  REQUIRE(next.ok());
+  CHECK(next->delay() <= milliseconds(1001));  // the refused call did not push it back
+}
+
+TEST_CASE("cancelling a reservation refunds its request and tokens once") {
+  ManualClock clock;
+  RateLimiter rl({60, 600}, clock, {}, nullptr);
+  REQUIRE(rl.try_acquire(500).ok());
+  auto r = rl.reserve(100, Deadline::infinite(clock));
+  REQUIRE(r.ok());
+  CHECK(r->delay() == Duration::zero());
+  CHECK(r->tokens() == 100);
+  CHECK(rl.wait_time(1) > Duration::zero());  // the tokens are gone
+  CHECK(r->cancel());
+  CHECK(!r->cancel());  // refunds once
+  CHECK(rl.wait_time(100) == Duration::zero());
+  CHECK(rl.try_acquire(100).ok());
+  RateLimiter::Reservation moved;
+  auto again = rl.reserve(0, Deadline::infinite(clock));
+  REQUIRE(again.ok());
+  moved = std::move(*again);
+  CHECK(!again->cancel());  // the moved-from reservation holds nothing
+  CHECK(moved.cancel());
+  CHECK(!RateLimiter::Reservation().cancel());
+}
+
+TEST_CASE("a cancelled waiting reservation lets the next caller proceed sooner") {
+  ManualClock clock;
+  RateLimiter rl({60, 0}, clock, {}, nullptr);
+  for (int i = 0; i < 60; ++i) REQUIRE(rl.try_acquire(0).ok());
+  auto waiting = rl.reserve(0, Deadline::infinite(clock));
+  REQUIRE(waiting.ok());
+  CHECK(waiting->delay() > milliseconds(999));
+  REQUIRE(waiting->cancel());  // barge-in before its turn
+  auto next = rl.reserve(0, Deadline::infinite(clock));
+  REQUIRE(next.ok());
+  CHECK(next->delay() <= milliseconds(1001));  // not 2 s: the cancelled slot was given back
+}
+
+TEST_CASE("a refund never fills a bucket beyond its burst") {
+  ManualClock clock;
+  RateLimiter rl({600, 0, 5}, clock, {}, nullptr);
+  auto r = rl.reserve(0, Deadline::infinite(clock));
+  REQUIRE(r.ok());
+  clock.advance(seconds(10));  // refilled to the burst of 5 meanwhile
+  REQUIRE(r->cancel());
+  for (int i = 0; i < 5; ++i) CHECK(rl.try_acquire(0).ok());
+  CHECK(rl.try_acquire(0).code() == StatusCode::kRateLimited);
+}
+
+TEST_CASE("a reservation that outlives its limiter cancels to no effect") {
+  ManualClock clock;
+  RateLimiter::Reservation r;
+  {
+    RateLimiter rl({60, 0}, clock, {}, nullptr);
+    auto got = rl.reserve(0, Deadline::infinite(clock));
+    REQUIRE(got.ok());
+    r = std::move(*got);
+  }
+  CHECK(!r.cancel());
+}
+
+TEST_CASE("a request burst caps what a full bucket grants at once and spreads the rest evenly") {
+  ManualClock clock;
+  RateLimiter rl({600, 0, 10}, clock, {}, nullptr);  // 10 per second, at most 10 at once
+  for (int i = 0; i < 10; ++i) REQUIRE(rl.try_acquire(0).ok());
+  Duration wait{};
+  CHECK(rl.try_acquire(0, &wait).code() == StatusCode::kRateLimited);
+  CHECK(wait > milliseconds(99));
+  CHECK(wait <= milliseconds(101));
+  clock.advance(seconds(60));  // a minute idle still refills only up to the burst
+  int granted = 0;
+  while (rl.try_acquire(0).ok()) ++granted;
+  CHECK(granted == 10);
+}
+
+TEST_CASE("a token burst bounds a single request, which gets INVALID_ARGUMENT beyond it") {
+  ManualClock clock;
+  RateLimiter rl({0, 60000, 0, 2000}, clock, {}, nullptr);
+  CHECK(rl.reserve(2001, Deadline::infinite(clock)).status().code() == StatusCode::kInvalidArgument);
+  CHECK(rl.reserve(-1, Deadline::infinite(clock)).status().code() == StatusCode::kInvalidArgument);
+  auto r = rl.reserve(2000, Deadline::infinite(clock));
+  REQUIRE(r.ok());
+  CHECK(r->delay() == Duration::zero());
+  auto next = rl.reserve(1000, Deadline::infinite(clock));
+  REQUIRE(next.ok());
+  CHECK(next->delay() > milliseconds(999));  // 1000 tokens at 1000 per second
+  CHECK(next->delay() <= milliseconds(1001));
+}
+
+TEST_CASE("limiters from one registry are shared by name and independent of another registry's") {
+  ManualClock clock;
+  MetricsRegistry m;
+  RateLimiterRegistry a(clock, &m), b(clock, &m);
+  auto a1 = a.get("openai", {60, 0});
+  auto a2 = a.get("openai", {1, 0});
+  auto b1 = b.get("openai", {60, 0});
+  CHECK(a1.get() == a2.get());
+  CHECK(a2->options().requests_per_minute == 60);
+  CHECK(a1.get() != b1.get());
+  CHECK(a.find("openai").get() == a1.get());
+  CHECK(!a.find("deepgram"));
+  CHECK(a.size() == 1);
+  for (int i = 0; i < 60; ++i) REQUIRE(a1->try_acquire(0).ok());
+  CHECK(a1->try_acquire(0).code() == StatusCode::kRateLimited);
+  CHECK(b1->try_acquire(0).ok());  // another Runtime's budget is untouched
+  auto process_wide = RateLimiter::shared("unit-test-registry", {5, 0});
+  CHECK(RateLimiterRegistry::process().find("unit-test-registry").get() == process_wide.get());
+}
