@@ -34,6 +34,13 @@ voxline_require(PKG_CONFIG_FOUND "pkg-config" pkg-config)
 pkg_check_modules(HIREDIS QUIET IMPORTED_TARGET hiredis>=0.14)
 voxline_require(HIREDIS_FOUND "hiredis (>= 0.14)" libhiredis-dev)
 
+# libuv runs every slot loop; libwebsockets drives it through its evlib plugin, which it
+# dlopen()s at context creation (package libwebsockets-evlib-uv: a runtime dependency).
+pkg_check_modules(LIBUV QUIET IMPORTED_TARGET libuv>=1.44)
+voxline_require(LIBUV_FOUND "libuv (>= 1.44)" libuv1-dev)
+find_library(VOXLINE_LWS_EVLIB_UV websockets-evlib_uv)
+voxline_require(VOXLINE_LWS_EVLIB_UV "the libwebsockets libuv plugin" libwebsockets-evlib-uv)
+
 find_package(OpenSSL QUIET)
 voxline_require(OPENSSL_FOUND "OpenSSL" libssl-dev)
 

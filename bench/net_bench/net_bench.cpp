@@ -114,9 +114,9 @@ class PingPong : public WsHandler {
            std::condition_variable &cv)
       : rounds_(rounds), payload_(std::move(payload)), finished_(finished), mu_(mu), cv_(cv) {}
   void on_open(WsConnection &c, const WsOpenInfo &) override { send_next(c); }
-  void on_message(WsConnection &c, WsMessageType, std::string_view data) override {
+  void on_message(WsConnection &c, WsMessage &m) override {
     rtt_.push_back(ms_since(sent_at_));
-    if (data.size() != payload_.size()) ++bad_;
+    if (m.size() != payload_.size()) ++bad_;
     if (rtt_.size() < rounds_) {
       send_next(c);
     } else {
@@ -298,7 +298,7 @@ int main(int argc, char **argv) {
   MetricsRegistry metrics;
   RuntimeOptions ro;
   ro.metrics = &metrics;
-  ro.io_threads = 1;
+  ro.slots = 1;
   auto rt = Runtime::create(ro);
   if (!rt.ok()) {
     std::fprintf(stderr, "runtime: %s\n", rt.status().to_string().c_str());

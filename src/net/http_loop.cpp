@@ -159,7 +159,7 @@ class HttpStreamImpl final : public HttpStream {
 };
 
 HttpLoop::HttpLoop(NetContext &ctx, int index)
-    : ctx_(ctx), index_(index), commands_(ctx.options.command_queue_capacity, OverflowPolicy::kReject) {}
+    : ctx_(ctx), index_(index), commands_(ctx.options.task_queue_capacity, OverflowPolicy::kReject) {}
 
 HttpLoop::~HttpLoop() {
   stop();

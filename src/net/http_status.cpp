@@ -67,7 +67,9 @@ Status status_from_close_code(int code, std::string_view reason) {
     case 1012:
     case 1013:
     case 1014: return unavailable(with_detail(base, reason));
-    case 1008: return unauthenticated(with_detail(base, reason));
+    // Deepgram's DATA error: the audio or a message could not be decoded. Credentials are refused
+    // at the handshake (HTTP 401), never with a close code.
+    case 1008: return invalid_argument(with_detail(base + " (undecodable audio or payload)", reason));
     default: break;
   }
   if (code >= 4000 && code <= 4999) return failed_precondition(with_detail(base, reason));

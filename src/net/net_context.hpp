@@ -1,4 +1,5 @@
-// Internal: what every I/O loop of one Runtime shares (options, metrics, logger, resolver).
+// Internal: what every slot of one Runtime shares (options, metrics, logger, resolver). Held by
+// shared_ptr so handles outliving the Runtime never see it freed.
 #pragma once
 
 #include <atomic>
@@ -28,6 +29,8 @@ struct NetContext {
     Counter *http_bytes_sent = nullptr;
     Counter *http_bytes_received = nullptr;
     Counter *command_rejected = nullptr;
+    Counter *ws_send_rejected = nullptr;
+    Gauge *ws_send_queue_high_water = nullptr;
     Gauge *command_high_water = nullptr;
     Gauge *ws_open = nullptr;
     Gauge *http_open = nullptr;
@@ -43,7 +46,11 @@ struct NetContext {
     m.http_bytes_received =
         &metrics->counter("voxline_net_bytes_received_total", received, {{"transport", "http"}});
     m.command_rejected = &metrics->counter("voxline_net_command_queue_rejected_total",
-                                           "Cross-thread requests refused: queue full");
+                                           "Cross-thread requests (slot tasks) refused: queue full");
+    m.ws_send_rejected =
+        &metrics->counter("voxline_net_ws_send_rejected_total", "Websocket sends refused: queue full");
+    m.ws_send_queue_high_water = &metrics->gauge("voxline_net_ws_send_queue_high_water",
+                                                 "Largest websocket send queue seen (messages)");
     m.command_high_water =
         &metrics->gauge("voxline_net_command_queue_high_water", "Largest command queue depth seen");
     m.ws_open = &metrics->gauge("voxline_net_ws_connections_open", "Websocket connections currently open");

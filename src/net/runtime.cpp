@@ -1,15 +1,20 @@
+// Runtime: owns the slots (one SlotLoop thread each, plus the transitional HttpLoop thread), the
+// resolver and what they share; checks the file descriptor limit up front.
 #include "voxline/net/runtime.hpp"
 
 #include <curl/curl.h>
+#include <sys/resource.h>
 
 #include <atomic>
 #include <fstream>
 #include <mutex>
 #include <vector>
 
-#include "http_loop.hpp"
-#include "net_context.hpp"
-#include "ws_loop.hpp"
+#include "net/http_loop.hpp"
+#include "net/lws_log.hpp"
+#include "net/net_context.hpp"
+#include "net/slot_impl.hpp"
+#include "net/slot_loop.hpp"
 
 namespace voxline {
 
@@ -18,20 +23,52 @@ uint64_t next_stream_id() noexcept {
   static std::atomic<uint64_t> next{1};
   return next.fetch_add(1, std::memory_order_relaxed);
 }
+
+namespace {
+// Descriptors kept free beyond the connections: resolver, lws event pipes, logs, the host's own.
+constexpr rlim_t kFdReserve = 64;
+
+// Raises the soft RLIMIT_NOFILE towards the hard limit when `needed` exceeds it.
+Status ensure_fd_limit(size_t max_connections, Logger &logger) {
+  const rlim_t needed = static_cast<rlim_t>(max_connections) + kFdReserve;
+  rlimit lim{};
+  if (getrlimit(RLIMIT_NOFILE, &lim) != 0) return Status::Ok();  // cannot tell: let it run
+  if (lim.rlim_cur != RLIM_INFINITY && lim.rlim_cur < needed) {
+    rlimit raised = lim;
+    raised.rlim_cur = lim.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &raised) == 0) {
+      VOXLINE_LOG_INFO(logger, "net", "raised RLIMIT_NOFILE soft limit from {} to {}",
+                       static_cast<uint64_t>(lim.rlim_cur), static_cast<uint64_t>(raised.rlim_cur));
+      lim = raised;
+    }
+  }
+  if (lim.rlim_cur != RLIM_INFINITY && lim.rlim_cur < needed)
+    return failed_precondition("RLIMIT_NOFILE allows " + std::to_string(static_cast<uint64_t>(lim.rlim_cur)) +
+                               " open files (hard limit " +
+                               std::to_string(static_cast<uint64_t>(lim.rlim_max)) +
+                               ") but max_connections=" + std::to_string(max_connections) + " needs " +
+                               std::to_string(static_cast<uint64_t>(needed)) +
+                               ": raise the limit (ulimit -n) or lower RuntimeOptions::max_connections");
+  return Status::Ok();
+}
+}  // namespace
 }  // namespace detail
 
 struct Runtime::Impl {
-  detail::NetContext ctx;
+  std::shared_ptr<detail::NetContext> ctx = std::make_shared<detail::NetContext>();
   std::unique_ptr<DnsResolver> resolver;
-  std::vector<std::unique_ptr<detail::WsLoop>> ws;
-  std::vector<std::unique_ptr<detail::HttpLoop>> http;
-  std::atomic<uint64_t> next_ws{0}, next_http{0};
+  std::vector<std::shared_ptr<detail::SlotLoop>> loops;
+  std::vector<std::shared_ptr<detail::HttpLoop>> http;
+  std::vector<std::shared_ptr<detail::SlotImpl>> slots;
+  bool log_attached = false;
 
   ~Impl() {
-    // The resolver goes first: its pending callbacks still find the loops to post into.
+    // Slots first: they cancel every connection and stop asking the resolver; the resolver's
+    // late callbacks then find closed slots and are dropped.
+    for (auto &l : loops) l->stop();
+    for (auto &h : http) h->stop();
     resolver.reset();
-    for (auto &l : ws) l->stop();
-    for (auto &l : http) l->stop();
+    if (log_attached) detail::lws_log_detach(ctx->logger);
   }
 };
 
@@ -39,13 +76,16 @@ Runtime::Runtime(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Runtime::~Runtime() = default;
 
 Result<std::unique_ptr<Runtime>> Runtime::create(const RuntimeOptions &options) {
-  if (options.io_threads < defaults::kMinSlots || options.io_threads > defaults::kMaxSlots)
-    return invalid_argument(fmt::format("io_threads must be within {}..{}, got {}", defaults::kMinSlots,
-                                        defaults::kMaxSlots, options.io_threads));
-  if (options.command_queue_capacity < 16)
-    return invalid_argument("command_queue_capacity must be at least 16");
+  if (options.slots < defaults::kMinSlots || options.slots > defaults::kMaxSlots)
+    return invalid_argument(fmt::format("slots must be within {}..{}, got {}", defaults::kMinSlots,
+                                        defaults::kMaxSlots, options.slots));
+  if (options.task_queue_capacity < 16) return invalid_argument("task_queue_capacity must be at least 16");
+  if (options.max_connections < 1 || options.max_connections > (size_t{1} << 20))
+    return invalid_argument("max_connections must be within 1..1048576");
   if (!options.tls.ca_file.empty() && !std::ifstream(options.tls.ca_file).good())
     return invalid_argument("cannot read TLS CA file '" + options.tls.ca_file + "'");
+  Logger &logger = options.logger != nullptr ? *options.logger : default_logger();
+  VOXLINE_RETURN_IF_ERROR(detail::ensure_fd_limit(options.max_connections, logger));
 
   static std::once_flag curl_once;
   static CURLcode curl_rc = CURLE_OK;
@@ -54,52 +94,75 @@ Result<std::unique_ptr<Runtime>> Runtime::create(const RuntimeOptions &options) 
     return internal_error(std::string("curl_global_init failed: ") + curl_easy_strerror(curl_rc));
 
   auto impl = std::make_unique<Impl>();
-  impl->ctx.options = options;
-  impl->ctx.metrics = options.metrics != nullptr ? options.metrics : &MetricsRegistry::global();
-  impl->ctx.bind_instruments();
-  impl->ctx.logger = options.logger != nullptr ? options.logger : &default_logger();
+  auto &ctx = *impl->ctx;
+  ctx.options = options;
+  ctx.metrics = options.metrics != nullptr ? options.metrics : &MetricsRegistry::global();
+  ctx.bind_instruments();
+  ctx.logger = &logger;
+  detail::lws_log_attach(ctx.logger);
+  impl->log_attached = true;
   if (options.tls.insecure_skip_verify)
-    VOXLINE_LOG_WARN(*impl->ctx.logger, "net",
+    VOXLINE_LOG_WARN(logger, "net",
                      "TLS certificate verification is OFF (insecure_skip_verify): use this only in tests");
   impl->resolver =
-      std::make_unique<DnsResolver>(options.dns, options.dns_lookup, Clock::system(), impl->ctx.metrics);
-  impl->ctx.resolver = impl->resolver.get();
-  for (int i = 0; i < options.io_threads; ++i) {
-    impl->ws.push_back(std::make_unique<detail::WsLoop>(impl->ctx, i));
-    VOXLINE_RETURN_IF_ERROR(impl->ws.back()->start());
-    impl->http.push_back(std::make_unique<detail::HttpLoop>(impl->ctx, i));
-    VOXLINE_RETURN_IF_ERROR(impl->http.back()->start());
+      std::make_unique<DnsResolver>(options.dns, options.dns_lookup, Clock::system(), ctx.metrics);
+  ctx.resolver = impl->resolver.get();
+  for (int i = 0; i < options.slots; ++i) {
+    auto loop = std::make_shared<detail::SlotLoop>(impl->ctx, i);
+    VOXLINE_RETURN_IF_ERROR(loop->start());
+    impl->loops.push_back(loop);
+    auto http = std::make_shared<detail::HttpLoop>(ctx, i);
+    VOXLINE_RETURN_IF_ERROR(http->start());
+    impl->http.push_back(http);
+    impl->slots.push_back(std::make_shared<detail::SlotImpl>(loop, http));
   }
-  VOXLINE_LOG_INFO(*impl->ctx.logger, "net", "runtime started with {} I/O slot(s)", options.io_threads);
+  VOXLINE_LOG_INFO(logger, "net", "runtime started with {} slot(s)", options.slots);
   return std::unique_ptr<Runtime>(new Runtime(std::move(impl)));
+}
+
+std::shared_ptr<Slot> Runtime::pick_slot() {
+  std::shared_ptr<detail::SlotImpl> best;
+  size_t best_load = 0;
+  for (auto &s : impl_->slots) {
+    const size_t l = s->load();
+    if (!best || l < best_load) {
+      best = s;
+      best_load = l;
+    }
+  }
+  return best;
+}
+
+std::shared_ptr<Slot> Runtime::slot(int index) {
+  if (index < 0 || index >= static_cast<int>(impl_->slots.size())) return nullptr;
+  return impl_->slots[static_cast<size_t>(index)];
+}
+
+int Runtime::slot_count() const noexcept {
+  return static_cast<int>(impl_->slots.size());
 }
 
 Result<std::shared_ptr<WsConnection>> Runtime::connect_websocket(const WsConnectOptions &options,
                                                                  std::shared_ptr<WsHandler> handler) {
-  const size_t i = impl_->next_ws.fetch_add(1) % impl_->ws.size();
-  return impl_->ws[i]->connect(options, std::move(handler));
+  return pick_slot()->connect_websocket(options, std::move(handler));
 }
 
 Result<std::shared_ptr<HttpStream>> Runtime::start_http(HttpRequest request,
                                                         std::shared_ptr<HttpStreamHandler> handler) {
-  const size_t i = impl_->next_http.fetch_add(1) % impl_->http.size();
-  return impl_->http[i]->start_stream(std::move(request), std::move(handler));
+  return pick_slot()->start_http(std::move(request), std::move(handler));
 }
 
-int Runtime::io_threads() const noexcept {
-  return static_cast<int>(impl_->ws.size());
-}
 MetricsRegistry &Runtime::metrics() noexcept {
-  return *impl_->ctx.metrics;
+  return *impl_->ctx->metrics;
 }
 DnsResolver &Runtime::resolver() noexcept {
   return *impl_->resolver;
 }
 size_t Runtime::active_websockets() const noexcept {
-  return static_cast<size_t>(std::max<int64_t>(impl_->ctx.active_ws.load(), 0));
+  return static_cast<size_t>(std::max<int64_t>(impl_->ctx->active_ws.load(), 0));
 }
 size_t Runtime::active_http_streams() const noexcept {
-  return static_cast<size_t>(std::max<int64_t>(impl_->ctx.active_http.load(), 0));
+  return static_cast<size_t>(std::max<int64_t>(impl_->ctx->active_http.load(), 0));
 }
 
 }  // namespace voxline

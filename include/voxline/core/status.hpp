@@ -18,13 +18,14 @@ namespace voxline {
 // Canonical error codes. Choose the most specific code a caller can act on.
 enum class StatusCode : int {
   kOk = 0,
-  kInvalidArgument = -1,      // the caller passed something wrong (NULL, schema mismatch, bad key)
+  kInvalidArgument = -1,      // the caller passed something wrong (NULL, schema mismatch, bad key,
+                              // undecodable audio: websocket close 1008)
   kTimeout = -2,              // a deadline expired before the operation completed
   kUnavailable = -3,          // peer/server unreachable or failed transiently (5xx, dropped link)
   kQueueFull = -4,            // a bounded queue or local resource refused more work
   kBufferTooSmall = -5,       // a caller-supplied buffer cannot hold the result
   kCancelled = -6,            // the operation was cancelled (barge-in, shutdown)
-  kUnauthenticated = -7,      // credentials missing or refused (401/403, close 1008)
+  kUnauthenticated = -7,      // credentials missing or refused (401/403)
   kRateLimited = -8,          // the peer or a local limiter asked us to slow down (429)
   kNotFound = -9,             // a requested entity does not exist
   kConflict = -10,            // a uniqueness / version / capacity rule refused the change

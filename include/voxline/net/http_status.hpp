@@ -32,7 +32,7 @@ VOXLINE_API std::optional<std::string_view> find_header(const HttpHeaders &heade
 VOXLINE_API Status status_from_http(int http_status, std::string_view detail = {});
 
 // Maps a websocket close code to a Status: 1000 OK; 1001 and 1011-1014 UNAVAILABLE; 1008
-// UNAUTHENTICATED (policy violation, e.g. Deepgram rejects the credentials or the payload);
+// INVALID_ARGUMENT (policy violation: Deepgram's DATA error, undecodable audio or payload);
 // 1009 PROTOCOL_ERROR (message too big); 1002/1003/1007 PROTOCOL_ERROR; 1006 (no close frame)
 // UNAVAILABLE; 4000-4999 (application codes) FAILED_PRECONDITION; others PROTOCOL_ERROR.
 VOXLINE_API Status status_from_close_code(int code, std::string_view reason = {});

@@ -1,22 +1,27 @@
 // File: runtime.hpp
-// Runtime: the process's network engine. A fixed, small number of I/O threads serve every
-// websocket and HTTP stream of every session; nothing creates a thread per connection or session.
-// Each I/O slot has one libwebsockets client context (websockets) on one thread and one libcurl
-// multi handle (HTTP) on a sibling thread. Requests from other threads travel through a bounded
-// command queue and wake the loop (lws_cancel_service / curl_multi_wakeup). DNS runs on a small
-// resolver pool with a TTL cache, never on an I/O thread; connections go to the resolved address
-// while the original host name stays in the Host header, TLS SNI and certificate verification.
+// Runtime: the process's network engine. It owns a small fixed number of slots (net/slot.hpp);
+// each slot is one thread running one libuv loop that drives libwebsockets (foreign loop), timers
+// and posted tasks for every session pinned to it. Nothing creates a thread per connection or
+// per session. DNS runs on a small resolver pool with a TTL cache, never on a slot thread;
+// websockets connect to the resolved addresses (each in turn) while the original host name stays
+// in the Host header, TLS SNI and certificate verification.
 //
-//   RuntimeOptions o;                           // 1 I/O slot, TLS verification on
-//   o.tls.ca_file = "/etc/voxline/ca.pem";      // optional extra trust anchor
+//   RuntimeOptions o;                            // 1 slot, TLS verification on
+//   o.tls.ca_file = "/etc/voxline/ca.pem";       // optional extra trust anchor
 //   VOXLINE_ASSIGN_OR_RETURN(std::unique_ptr<Runtime> rt, Runtime::create(o));
-//   auto ws = rt->connect_websocket(ws_options, ws_handler);
-//   auto http = rt->start_http(request, http_handler);
+//   std::shared_ptr<Slot> slot = rt->pick_slot();     // a session keeps this for its lifetime
+//   auto ws = slot->connect_websocket(ws_options, ws_handler);
+//   auto http = slot->start_http(request, http_handler);
 //
+// HTTP (transitional): until the libcurl engine runs on the slot loops, HTTP streams are served
+// by one libcurl thread per slot, so HTTP callbacks run on that sibling thread, not the slot's.
 // Global setup (curl_global_init, lws log routing) happens once inside the first create().
+// lws logs go to the logger of the most recently created live Runtime (lws 4.1 has one global
+// log hook).
 // Lifetime: destroying the Runtime ends every live connection and stream with a CANCELLED
-// terminal event (delivered on its I/O thread) and joins all threads; do not destroy it from one
-// of its own callbacks. Handles outliving the Runtime are inert (calls return FAILED_PRECONDITION).
+// terminal event (delivered on its slot thread), runs no pending task or timer, and joins all
+// threads; do not destroy it from one of its own slot threads. Slot and connection handles
+// outliving the Runtime are inert (calls return FAILED_PRECONDITION).
 // Thread-safety: every method may be called from any thread, including from callbacks.
 #pragma once
 
@@ -24,11 +29,13 @@
 #include <memory>
 #include <string>
 
+#include "voxline/core/config.hpp"
 #include "voxline/core/defaults.hpp"
 #include "voxline/core/export.hpp"
 #include "voxline/core/result.hpp"
 #include "voxline/net/dns_resolver.hpp"
 #include "voxline/net/http_stream.hpp"
+#include "voxline/net/slot.hpp"
 #include "voxline/net/ws_connection.hpp"
 
 namespace voxline {
@@ -44,8 +51,11 @@ struct TlsOptions {
 };
 
 struct RuntimeOptions {
-  int io_threads = defaults::kSlots;     // I/O slots (each: one lws thread + one curl thread), 1..kMaxSlots
-  size_t command_queue_capacity = 8192;  // pending cross-thread requests per I/O thread
+  int slots = defaults::kSlots;       // slot threads (one libuv loop each), kMinSlots..kMaxSlots
+  size_t task_queue_capacity = 8192;  // pending posted tasks per slot; more gives QUEUE_FULL
+  // Live websockets + HTTP streams over all slots; more gives QUEUE_FULL. create() checks that
+  // RLIMIT_NOFILE (raised to the hard limit when needed) leaves room for them.
+  size_t max_connections = 4096;
   TlsOptions tls;
   DnsOptions dns;
   // Name lookup run on the resolver threads; empty = getaddrinfo. For tests and custom resolvers.
@@ -54,25 +64,33 @@ struct RuntimeOptions {
   Logger *logger = nullptr;            // nullptr = default_logger()
 };
 
+// The Runtime settings a Config carries (runtime.slots, tls.*); the rest keep their defaults.
+VOXLINE_API RuntimeOptions runtime_options_from(const Config &config);
+
 class VOXLINE_API Runtime {
  public:
-  // Starts the I/O threads and the resolver. INVALID_ARGUMENT for bad options (io_threads out
-  // of range, unreadable ca_file); INTERNAL if libwebsockets or libcurl cannot start.
+  // Starts the slot threads and the resolver. INVALID_ARGUMENT for bad options (slots out of
+  // range, unreadable ca_file); FAILED_PRECONDITION when RLIMIT_NOFILE cannot cover
+  // max_connections; INTERNAL if libwebsockets, libuv or libcurl cannot start.
   static Result<std::unique_ptr<Runtime>> create(const RuntimeOptions &options = {});
   ~Runtime();
   Runtime(const Runtime &) = delete;
   Runtime &operator=(const Runtime &) = delete;
 
-  // Opens a websocket. INVALID_ARGUMENT for a bad URL or options, QUEUE_FULL when the I/O
-  // thread's command queue is full; otherwise every outcome arrives through `handler`.
+  // The slot with the lowest load() (ties: the lowest index). A session keeps the returned
+  // handle and opens everything through it.
+  std::shared_ptr<Slot> pick_slot();
+  // Slot `index` (0..slot_count()-1); nullptr when out of range.
+  std::shared_ptr<Slot> slot(int index);
+  int slot_count() const noexcept;
+
+  // Conveniences for one-off use: pick_slot()->connect_websocket / start_http. Callbacks run on
+  // whichever slot was picked.
   Result<std::shared_ptr<WsConnection>> connect_websocket(const WsConnectOptions &options,
                                                           std::shared_ptr<WsHandler> handler);
-
-  // Starts a streaming HTTP request. Same error rules as connect_websocket.
   Result<std::shared_ptr<HttpStream>> start_http(HttpRequest request,
                                                  std::shared_ptr<HttpStreamHandler> handler);
 
-  int io_threads() const noexcept;
   MetricsRegistry &metrics() noexcept;
   DnsResolver &resolver() noexcept;
   // Websockets and HTTP streams that have not delivered their terminal event yet.

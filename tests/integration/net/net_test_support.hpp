@@ -42,12 +42,13 @@ class WsRecorder : public WsHandler {
     open_info_ = info;
     cv_.notify_all();
   }
-  void on_message(WsConnection &conn, WsMessageType type, std::string_view data) override {
+  void on_message(WsConnection &conn, WsMessage &m) override {
+    std::string data(m.data());
     {
       std::lock_guard<std::mutex> lock(mu_);
       check_thread();
       if (terminal_count_ > 0) ++after_terminal_;
-      messages_.emplace_back(type, std::string(data));
+      messages_.emplace_back(m.type(), data);
       cv_.notify_all();
     }
     if (echo_back_) (void)conn.send_text(data);

@@ -26,7 +26,9 @@ TEST_CASE("http status codes map to canonical status codes") {
 
 TEST_CASE("websocket close codes map to canonical status codes") {
   CHECK(status_from_close_code(1000).ok());
-  CHECK(status_from_close_code(1008, "DATA-0000").code() == StatusCode::kUnauthenticated);
+  // 1008 is Deepgram's DATA error (undecodable audio or payload), not an authentication failure.
+  CHECK(status_from_close_code(1008, "DATA-0000").code() == StatusCode::kInvalidArgument);
+  CHECK(status_from_close_code(1008, "DATA-0000").message().find("undecodable") != std::string::npos);
   CHECK(status_from_close_code(1011, "NET-0001").code() == StatusCode::kUnavailable);
   CHECK(status_from_close_code(1006).code() == StatusCode::kUnavailable);
   CHECK(status_from_close_code(1009).code() == StatusCode::kProtocolError);
