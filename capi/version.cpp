@@ -1,19 +1,13 @@
 // C ABI: version and status names.
-#include "voxline.h"
-
-#include "voxline/core/status.hpp"
 #include "voxline/core/version.hpp"
-
-static_assert(static_cast<int>(voxline::StatusCode::kInternal) == VOXLINE_E_INTERNAL,
-              "C and C++ codes differ");
-static_assert(static_cast<int>(voxline::StatusCode::kUnsupported) == VOXLINE_E_UNSUPPORTED,
-              "C and C++ codes differ");
-static_assert(static_cast<int>(voxline::StatusCode::kTimeout) == VOXLINE_E_TIMEOUT, "C and C++ codes differ");
+#include "capi_internal.hpp"
+#include "voxline/core/status.hpp"
 
 extern "C" const char *voxline_version(void) {
-  return voxline::version_string();
+  return voxline::capi::guard_value<const char *>("", [] { return voxline::version_string(); });
 }
 
 extern "C" const char *voxline_status_str(voxline_status status) {
-  return voxline::status_code_name(static_cast<voxline::StatusCode>(status));
+  return voxline::capi::guard_value<const char *>(
+      "UNKNOWN", [&] { return voxline::status_code_name(static_cast<voxline::StatusCode>(status)); });
 }

@@ -86,3 +86,16 @@ function(voxline_add_doctest name)
     VERBATIM)
   set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES ${ctest_file})
 endfunction()
+
+# voxline_add_usage_test(<program target>)
+# Registers "usage.<target>": --help prints usage to stdout and exits 0; an unknown flag exits 2
+# with the usage on stderr and nothing on stdout.
+function(voxline_add_usage_test target)
+  if(NOT VOXLINE_BUILD_TESTS)
+    return()
+  endif()
+  add_test(NAME usage.${target}_help_exits_0_on_stdout_and_a_bad_flag_exits_2_on_stderr
+    COMMAND ${CMAKE_COMMAND} -D EXE=$<TARGET_FILE:${target}> -P ${PROJECT_SOURCE_DIR}/cmake/VoxlineCheckUsage.cmake)
+  set_tests_properties(usage.${target}_help_exits_0_on_stdout_and_a_bad_flag_exits_2_on_stderr
+    PROPERTIES LABELS unit TIMEOUT 30)
+endfunction()

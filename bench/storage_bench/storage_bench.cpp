@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <random>
 #include <string>
@@ -90,11 +91,16 @@ int64_t count(Database &db, const char *table) {
 }  // namespace
 
 int main(int argc, char **argv) {
+  constexpr const char *kUsage = "usage: storage_bench [customers>0] [lookups>0] [bookings>0]\n";
+  if (argc > 1 && (std::strcmp(argv[1], "-h") == 0 || std::strcmp(argv[1], "--help") == 0)) {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
   const int customers = argc > 1 ? std::atoi(argv[1]) : 100000;
   const int lookups = argc > 2 ? std::atoi(argv[2]) : 20000;
   const int bookings = argc > 3 ? std::atoi(argv[3]) : 400;
-  if (customers < 1 || lookups < 1 || bookings < 1) {
-    std::fprintf(stderr, "usage: %s [customers>0] [lookups>0] [bookings>0]\n", argv[0]);
+  if (argc > 4 || customers < 1 || lookups < 1 || bookings < 1) {
+    std::fputs(kUsage, stderr);
     return 2;
   }
   char tmpl[] = "/tmp/voxline-storage-bench-XXXXXX";

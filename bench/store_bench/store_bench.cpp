@@ -180,10 +180,20 @@ std::vector<std::pair<std::string, Row>> median_rows(
 int main(int argc, char **argv) {
   int ops = 20000;
   std::vector<int> thread_counts = {1, 4};
-  for (int i = 1; i + 1 < argc; i += 2) {
+  constexpr const char *kUsage = "usage: store_bench [--ops N] [--threads N]\n";
+  for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
-    if (a == "--ops") ops = std::max(100, std::atoi(argv[i + 1]));
-    if (a == "--threads") thread_counts = {std::max(1, std::atoi(argv[i + 1]))};
+    if (a == "-h" || a == "--help") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    } else if (a == "--ops" && i + 1 < argc) {
+      ops = std::max(100, std::atoi(argv[++i]));
+    } else if (a == "--threads" && i + 1 < argc) {
+      thread_counts = {std::max(1, std::atoi(argv[++i]))};
+    } else {
+      std::fprintf(stderr, "store_bench: bad argument '%s'\n%s", a.c_str(), kUsage);
+      return 2;
+    }
   }
   if (auto why = voxline::testing::RedisServer::unavailable_reason()) {
     std::fprintf(stderr, "store_bench: %s\n", why->c_str());

@@ -1,4 +1,4 @@
-#include "corpus.hpp"
+#include "tokenizer_bench/corpus.hpp"
 
 #include <cstdint>
 #include <string>

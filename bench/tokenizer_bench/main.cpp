@@ -13,9 +13,9 @@
 #include <string>
 #include <vector>
 
-#include "corpus.hpp"
 #include "tokenizer/embedded_data.hpp"
 #include "tokenizer/encoding_data.hpp"
+#include "tokenizer_bench/corpus.hpp"
 #include "voxline/tokenizer/encoding.hpp"
 
 namespace {
@@ -57,9 +57,14 @@ int main(int argc, char **argv) {
   size_t mb = 10;
   int reps = 3;
   std::string corpus_dir, json_path;
+  constexpr const char *kUsage =
+      "usage: tokenizer_bench [--mb N] [--reps N] [--write-corpus DIR] [--json FILE]\n";
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
-    if (a == "--mb" && i + 1 < argc)
+    if (a == "-h" || a == "--help") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    } else if (a == "--mb" && i + 1 < argc)
       mb = std::strtoul(argv[++i], nullptr, 10);
     else if (a == "--reps" && i + 1 < argc)
       reps = std::max(1, std::atoi(argv[++i]));
@@ -68,7 +73,7 @@ int main(int argc, char **argv) {
     else if (a == "--json" && i + 1 < argc)
       json_path = argv[++i];
     else {
-      std::fprintf(stderr, "usage: tokenizer_bench [--mb N] [--reps N] [--write-corpus DIR] [--json FILE]\n");
+      std::fprintf(stderr, "tokenizer_bench: bad argument '%s'\n%s", a.c_str(), kUsage);
       return 2;
     }
   }

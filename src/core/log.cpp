@@ -48,9 +48,13 @@ LogSink Logger::stderr_sink() {
 }
 
 void Logger::set_sink(LogSink sink) {
-  auto next = sink ? std::make_shared<const LogSink>(std::move(sink)) : nullptr;
-  MutexLock lock(sink_mu_);
-  sink_ = std::move(next);
+  std::shared_ptr<const LogSink> next = sink ? std::make_shared<const LogSink>(std::move(sink)) : nullptr;
+  {
+    MutexLock lock(sink_mu_);
+    sink_.swap(next);
+  }
+  // `next` now holds the previous sink: released outside the lock, because its destructor may
+  // run host code (voxline_log_set_sink's user_data_free) that logs.
 }
 
 void Logger::log(LogLevel level, std::string_view component, std::string_view message) {

@@ -11,8 +11,6 @@
 
 namespace voxline::tokenizer {
 
-using detail::EncodingData;
-
 namespace detail {
 
 Result<std::unique_ptr<EncodingData>> make_encoding_data(
@@ -71,7 +69,7 @@ Status not_special(const EncodingData &d, const std::string &s) {
 
 }  // namespace
 
-Encoding::Encoding(std::unique_ptr<detail::EncodingData> data) : data_(std::move(data)) {}
+Encoding::Encoding(std::unique_ptr<EncodingData> data) : data_(std::move(data)) {}
 Encoding::~Encoding() = default;
 
 const std::string &Encoding::name() const noexcept {

@@ -11,15 +11,17 @@
 #include "tokenizer/rank_table.hpp"
 #include "voxline/tokenizer/encoding.hpp"
 
-namespace voxline::tokenizer::detail {
+namespace voxline::tokenizer {
 
 struct EncodingData {
   std::string name;
   PatternKind pattern = PatternKind::kO200k;
-  RankTable table;
+  detail::RankTable table;
   std::vector<std::pair<std::string, uint32_t>> specials;
   uint32_t n_vocab = 0;
 };
+
+namespace detail {
 
 // Parses the compiled-in compact form (see data/gen_rank_blobs.mjs); the bytes must outlive the
 // table (they are static).
@@ -31,4 +33,5 @@ Result<std::unique_ptr<EncodingData>> make_encoding_data(
     std::string name, PatternKind pattern, RankTable table,
     std::vector<std::pair<std::string, uint32_t>> specials);
 
-}  // namespace voxline::tokenizer::detail
+}  // namespace detail
+}  // namespace voxline::tokenizer

@@ -3,6 +3,7 @@
 //   voxline-tokenize --model gpt-4o --count FILE          same, encoding chosen from the model name
 //   voxline-tokenize --jsonl FILE                         per line {"encoding":..,"text":..} -> [ids]
 // FILE "-" reads stdin. Counting uses encode_ordinary (special-token text is ordinary text).
+// --log-level LEVEL sends the library's log lines from LEVEL up to stderr (default warn).
 // Errors go to stderr with exit status 1 (2 for usage errors); stdout then holds nothing further.
 #include <cstdio>
 #include <fstream>
@@ -11,6 +12,7 @@
 #include <string>
 
 #include "voxline/core/json.hpp"
+#include "voxline/core/log.hpp"
 #include "voxline/tokenizer/encoding.hpp"
 
 namespace {
@@ -25,6 +27,7 @@ constexpr const char *kUsage =
     "  --count FILE   print the number of tokens of FILE's bytes (encode_ordinary)\n"
     "  --jsonl FILE   each line {\"encoding\": NAME, \"text\": TEXT}; prints the JSON array of ids\n"
     "                 (encode_ordinary) per line; \"encoding\" may be omitted when --encoding is given\n"
+    "  --log-level LEVEL  log to stderr from LEVEL up: trace, debug, info, warn (default), error, off\n"
     "  FILE may be '-' for standard input. Encodings: o200k_base, cl100k_base.\n";
 
 Result<std::string> read_all(const std::string &path) {
@@ -84,7 +87,7 @@ int run_jsonl(const std::string &path, const std::string &default_encoding) {
 }  // namespace
 
 int main(int argc, char **argv) {
-  std::string encoding, model, count_file, jsonl_file;
+  std::string encoding, model, count_file, jsonl_file, log_level = "warn";
   bool have_count = false, have_jsonl = false;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
@@ -102,6 +105,8 @@ int main(int argc, char **argv) {
       ok = have_count = value(count_file);
     else if (arg == "--jsonl")
       ok = have_jsonl = value(jsonl_file);
+    else if (arg == "--log-level")
+      ok = value(log_level);
     else if (arg == "-h" || arg == "--help") {
       std::fputs(kUsage, stdout);
       return 0;
@@ -116,6 +121,13 @@ int main(int argc, char **argv) {
     std::fputs(kUsage, stderr);
     return 2;
   }
+  auto level = voxline::parse_log_level(log_level);
+  if (!level.ok()) {
+    std::fprintf(stderr, "voxline-tokenize: %s\n%s", level.status().message().c_str(), kUsage);
+    return 2;
+  }
+  voxline::default_logger().set_sink(voxline::Logger::stderr_sink());
+  voxline::default_logger().set_level(*level);
   if (!model.empty()) {
     auto name = tk::encoding_name_for_model(model);
     if (!name.ok()) return fail(name.status());

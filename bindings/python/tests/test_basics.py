@@ -37,5 +37,17 @@ class BasicsTest(unittest.TestCase):
             voxline.check(-777)
 
 
+    def test_a_failed_call_raises_with_the_library_message(self):
+        with self.assertRaises(voxline.InvalidArgumentError) as ctx:
+            voxline.set_log_level(42)
+        self.assertEqual(ctx.exception.code, -1)
+        self.assertIn("unknown log level 42", str(ctx.exception))
+        self.assertIn("unknown log level 42", voxline.last_error_message())
+
+    def test_set_log_level_accepts_every_level(self):
+        for level in (voxline.LOG_TRACE, voxline.LOG_ERROR, voxline.LOG_OFF, voxline.LOG_WARN):
+            self.assertIsNone(voxline.set_log_level(level))
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -2,7 +2,10 @@
 
     import voxline
     print(voxline.version())
+    voxline.set_log_level(voxline.LOG_ERROR)   # raises voxline.InvalidArgumentError for a bad level
     voxline.check(code)   # raises the VoxlineError subclass for a failing voxline_status
+
+Every error raised for a failed C call carries voxline_last_error_message() as its text.
 """
 
 from . import _ffi
@@ -25,6 +28,10 @@ STATUS_CODES = {
     -13: "UNSUPPORTED",
     -99: "INTERNAL",
 }
+
+
+# voxline_log_level values; identical to capi/voxline.h.
+LOG_TRACE, LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR, LOG_OFF = range(6)
 
 
 class VoxlineError(Exception):
@@ -57,9 +64,21 @@ def status_str(code):
     return _ffi.lib.voxline_status_str(int(code)).decode("ascii")
 
 
+def last_error_message():
+    """The message of the last failed voxline call on this thread ("" if none)."""
+    return _ffi.lib.voxline_last_error_message().decode("utf-8", "replace")
+
+
 def check(code, message=""):
-    """Returns None for OK, raises the matching VoxlineError subclass otherwise."""
+    """Returns None for OK, raises the matching VoxlineError subclass otherwise. Without
+    `message`, the error text is voxline_last_error_message(), so call this right after the
+    failing C call, on the same thread."""
     if code == OK:
         return None
     cls = _ERRORS.get(code, VoxlineError)
-    raise cls(message or status_str(code), code)
+    raise cls(message or last_error_message() or status_str(code), code)
+
+
+def set_log_level(level):
+    """Drops library log lines below `level` (LOG_TRACE..LOG_OFF; default LOG_WARN)."""
+    check(_ffi.lib.voxline_log_set_level(int(level)))

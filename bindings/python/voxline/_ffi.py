@@ -37,3 +37,9 @@ lib.voxline_version.restype = ctypes.c_char_p
 
 lib.voxline_status_str.argtypes = [ctypes.c_int]
 lib.voxline_status_str.restype = ctypes.c_char_p
+
+lib.voxline_last_error_message.argtypes = []
+lib.voxline_last_error_message.restype = ctypes.c_char_p
+
+lib.voxline_log_set_level.argtypes = [ctypes.c_int]
+lib.voxline_log_set_level.restype = ctypes.c_int

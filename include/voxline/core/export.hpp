@@ -1,6 +1,7 @@
 // File: export.hpp
-// VOXLINE_API marks the symbols that leave the shared library; everything else is hidden
-// (the build uses -fvisibility=hidden).
+// VOXLINE_API marks the symbols of the C++ API (the build uses -fvisibility=hidden). They are
+// for libvoxline.a and the layer libraries: libvoxline.so keeps them local (capi/voxline.map)
+// and exports only the voxline_* C functions.
 #pragma once
 
 #if defined(_WIN32)

@@ -3,6 +3,10 @@
 // first, so secrets never reach the host. A process-wide default logger exists for code that
 // has no Runtime at hand; a host replaces its sink once at start-up.
 //
+// Default sink: every Logger, default_logger() included, starts at level kWarn and writes
+// "<UTC time> <LEVEL> [component] message" lines to stderr. One call silences the library:
+// default_logger().silence() (C: voxline_log_set_sink(NULL, NULL, NULL)).
+//
 //   voxline::default_logger().set_sink([](const LogRecord &r) { my_log(r.level, r.message); });
 //   VOXLINE_LOG_INFO(voxline::default_logger(), "net", "connected to {} in {} ms", host, ms);
 //
@@ -60,6 +64,8 @@ class VOXLINE_API Logger {
   // Replaces the sink; an empty function discards every line. Safe while other threads log:
   // a line already in flight may still reach the previous sink.
   void set_sink(LogSink sink);
+  // Discards every line from now on (set_sink(nullptr)); lines_emitted() stops counting.
+  void silence() { set_sink(nullptr); }
   // The stderr sink the logger starts with.
   static LogSink stderr_sink();
 

@@ -42,9 +42,8 @@
 
 namespace voxline::tokenizer {
 
-namespace detail {
+// Opaque: the ranks and specials of an Encoding, defined (and only constructible) inside the library.
 struct EncodingData;
-}
 
 // Which pre-tokenisation regex (tiktoken pat_str) an encoding uses.
 enum class PatternKind {
@@ -116,14 +115,14 @@ class VOXLINE_API Encoding {
   // The bytes of one token (a special's literal text); INVALID_ARGUMENT for an unknown id.
   Result<std::string_view> token_bytes(uint32_t id) const;
 
-  // Internal: used by the loaders.
-  explicit Encoding(std::unique_ptr<detail::EncodingData> data);
+  // Used by the loaders; an EncodingData cannot be made outside the library.
+  explicit Encoding(std::unique_ptr<EncodingData> data);
 
  private:
   template <typename Sink>
   Status encode_impl(std::string_view text, const SpecialTokenOptions &options, Sink &sink) const;
 
-  std::unique_ptr<detail::EncodingData> data_;
+  std::unique_ptr<EncodingData> data_;
 };
 
 // The built-in encodings, by name: "o200k_base" or "cl100k_base". Loaded on first use (compiled-in

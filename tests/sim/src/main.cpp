@@ -1,5 +1,7 @@
 // voxline-sim [--host H] [--port N] [--scenario file.json] [--tls-cert f --tls-key f] [--api-key k]
+//             [--log-level LEVEL]
 // Serves the simulator until SIGINT/SIGTERM; prints "listening on HOST:PORT" once ready.
+// --help prints the usage to stdout (exit 0); a bad argument prints it to stderr (exit 2).
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -9,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "voxline/core/log.hpp"
 #include "voxline_sim/simulator.hpp"
 
 namespace {
@@ -18,12 +21,19 @@ void on_signal(int) {
   g_stop = 1;
 }
 
-int usage(const char *argv0) {
-  std::fprintf(
-      stderr,
-      "usage: %s [--host H] [--port N] [--scenario file.json] [--tls-cert cert.pem --tls-key key.pem] "
-      "[--api-key KEY]\n",
-      argv0);
+constexpr const char *kUsage =
+    "usage: voxline-sim [--host H] [--port N] [--scenario file.json] [--tls-cert cert.pem --tls-key "
+    "key.pem]\n"
+    "                   [--api-key KEY] [--log-level LEVEL]\n"
+    "  --host H           address to listen on (default 127.0.0.1)\n"
+    "  --port N           port to listen on; 0 picks a free one (default 0)\n"
+    "  --scenario FILE    scripted conversation and faults (JSON)\n"
+    "  --tls-cert/--tls-key  serve TLS with this certificate and key (PEM)\n"
+    "  --api-key KEY      require this key from clients\n"
+    "  --log-level LEVEL  log to stderr from LEVEL up: trace, debug, info, warn (default), error, off\n";
+
+int usage_error(const std::string &why) {
+  std::fprintf(stderr, "voxline-sim: %s\n%s", why.c_str(), kUsage);
   return 2;
 }
 
@@ -31,6 +41,7 @@ int usage(const char *argv0) {
 
 int main(int argc, char **argv) {
   voxline::sim::SimOptions opts;
+  voxline::LogLevel log_level = voxline::LogLevel::kWarn;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&](std::string &out) {
@@ -39,12 +50,19 @@ int main(int argc, char **argv) {
       return true;
     };
     std::string v;
-    if (a == "--port" && next(v)) {
+    if (a == "-h" || a == "--help") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    } else if (a == "--port" && next(v)) {
       try {
         opts.port = std::stoi(v);
       } catch (...) {
-        return usage(argv[0]);
+        return usage_error("bad port '" + v + "'");
       }
+    } else if (a == "--log-level" && next(v)) {
+      auto level = voxline::parse_log_level(v);
+      if (!level.ok()) return usage_error(level.status().message());
+      log_level = *level;
     } else if (a == "--host" && next(v)) {
       opts.host = v;
     } else if (a == "--scenario" && next(v)) {
@@ -63,9 +81,11 @@ int main(int argc, char **argv) {
     } else if (a == "--api-key" && next(v)) {
       opts.api_key = v;
     } else {
-      return usage(argv[0]);
+      return usage_error("bad argument '" + a + "'");
     }
   }
+  voxline::default_logger().set_sink(voxline::Logger::stderr_sink());
+  voxline::default_logger().set_level(log_level);
   struct sigaction sa;
   std::memset(&sa, 0, sizeof(sa));
   sa.sa_handler = on_signal;
