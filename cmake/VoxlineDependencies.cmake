@@ -30,7 +30,8 @@ if(NOT TARGET voxline::rapidjson)
 endif()
 
 voxline_require(PKG_CONFIG_FOUND "pkg-config" pkg-config)
-# hiredis' own CMake config is broken on Debian 12 (dependencies.md pitfall 1): use pkg-config.
+# hiredis' own CMake config is broken on Debian 12 (find_package(Hiredis CONFIG) fails in
+# HiredisConfigVersion.cmake without a version, and gives only variables with one): use pkg-config.
 pkg_check_modules(HIREDIS QUIET IMPORTED_TARGET hiredis>=0.14)
 voxline_require(HIREDIS_FOUND "hiredis (>= 0.14)" libhiredis-dev)
 

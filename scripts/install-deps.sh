@@ -27,5 +27,6 @@ if [ "${#missing[@]}" -eq 0 ]; then
 fi
 echo "install-deps: installing ${missing[*]}"
 $SUDO apt-get update -q
-# Never autoremove on these machines (it removes base-image packages; dependencies.md pitfall 21).
+# Never autoremove here: on the Debian 12 base image it removes packages the image needs
+# (libc++1-14, libc++abi1-14, libunwind-14).
 $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"

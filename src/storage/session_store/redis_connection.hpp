@@ -2,8 +2,8 @@
 // RedisConnection: one hiredis 0.14 synchronous context whose every step (connect, AUTH,
 // SELECT, each command) is bounded by a Deadline. Commands are written and read with poll()
 // against the remaining time (plus socket timeouts as a backstop), so no call blocks past the
-// deadline. After an I/O error or a timeout the hiredis context is unusable (dependencies.md
-// pitfall 3): the connection marks itself broken and the pool replaces it.
+// deadline. After an I/O error or a timeout a hiredis 0.14 sync context is unusable (only a
+// reconnect recovers it): the connection marks itself broken and the pool replaces it.
 // Thread-safety: none; a connection is used by one thread at a time (the pool lends it out).
 #pragma once
 

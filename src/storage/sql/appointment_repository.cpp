@@ -6,7 +6,7 @@
 
 #include <fmt/format.h>
 
-#include "repo_util.hpp"
+#include "storage/sql/repo_util.hpp"
 #include "voxline/storage/schema.hpp"
 #include "voxline/storage/shop_config_repository.hpp"
 

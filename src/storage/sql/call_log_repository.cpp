@@ -3,7 +3,7 @@
 
 #include <fmt/format.h>
 
-#include "repo_util.hpp"
+#include "storage/sql/repo_util.hpp"
 #include "voxline/core/json.hpp"
 #include "voxline/core/log.hpp"
 

@@ -3,7 +3,7 @@
 
 #include <fmt/format.h>
 
-#include "repo_util.hpp"
+#include "storage/sql/repo_util.hpp"
 #include "voxline/storage/vehicle_repository.hpp"
 
 namespace voxline {

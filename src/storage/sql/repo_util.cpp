@@ -1,5 +1,5 @@
 // Repository helpers: input text checks and decoding rows into records.
-#include "repo_util.hpp"
+#include "storage/sql/repo_util.hpp"
 
 #include <cctype>
 

@@ -5,7 +5,7 @@
 
 #include <fmt/format.h>
 
-#include "repo_util.hpp"
+#include "storage/sql/repo_util.hpp"
 
 namespace voxline {
 

@@ -1,7 +1,7 @@
 // SqliteConnection: statements through a per-connection LRU cache of prepared statements, with
 // every value bound as a parameter, lock waits retried inside busy_timeout and statements
 // interrupted when their deadline passes.
-#include "sqlite_connection.hpp"
+#include "storage/sql/sqlite_connection.hpp"
 
 #include <algorithm>
 #include <climits>
@@ -9,7 +9,7 @@
 
 #include <fmt/format.h>
 
-#include "sqlite_errors.hpp"
+#include "storage/sql/sqlite_errors.hpp"
 
 namespace voxline::detail {
 

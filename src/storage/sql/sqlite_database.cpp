@@ -4,7 +4,7 @@
 
 #include <fmt/format.h>
 
-#include "sqlite_connection.hpp"
+#include "storage/sql/sqlite_connection.hpp"
 #include "voxline/core/log.hpp"
 
 namespace voxline {

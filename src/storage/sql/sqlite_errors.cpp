@@ -1,6 +1,6 @@
 // SQLite result code -> Status. Constraint failures keep SQLite's text, which names the
 // constraint ("UNIQUE constraint failed: customers.phone", "CHECK constraint failed: vin_format").
-#include "sqlite_errors.hpp"
+#include "storage/sql/sqlite_errors.hpp"
 
 #include <fmt/format.h>
 

@@ -1,5 +1,5 @@
 // libcurl easy POST with chunk timing, for the simulator's own tests.
-#include "http_test_client.hpp"
+#include "integration/sim/http_test_client.hpp"
 
 #include <curl/curl.h>
 

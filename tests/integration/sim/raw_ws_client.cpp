@@ -1,5 +1,5 @@
 // Blocking RFC 6455 test client: handshake, masked frames out, unmasked frames in, deadlines via poll.
-#include "raw_ws_client.hpp"
+#include "integration/sim/raw_ws_client.hpp"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

@@ -17,9 +17,9 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "http_test_client.hpp"
-#include "raw_ws_client.hpp"
-#include "sim_test_util.hpp"
+#include "integration/sim/http_test_client.hpp"
+#include "integration/sim/raw_ws_client.hpp"
+#include "integration/sim/sim_test_util.hpp"
 #include "support/temp_dir.hpp"
 
 extern char **environ;

@@ -8,9 +8,9 @@
 
 #include <doctest/doctest.h>
 
-#include "http_test_client.hpp"
-#include "raw_ws_client.hpp"
-#include "sim_test_util.hpp"
+#include "integration/sim/http_test_client.hpp"
+#include "integration/sim/raw_ws_client.hpp"
+#include "integration/sim/sim_test_util.hpp"
 
 namespace voxline::simtest {
 namespace {

@@ -8,8 +8,8 @@
 
 #include <doctest/doctest.h>
 
-#include "http_test_client.hpp"
-#include "sim_test_util.hpp"
+#include "integration/sim/http_test_client.hpp"
+#include "integration/sim/sim_test_util.hpp"
 
 namespace voxline::simtest {
 namespace {
@@ -25,7 +25,8 @@ struct Call {
   int fragments = 0;
 };
 
-// Accumulates tool calls by index the way protocols.md 4.4 describes, checking OpenAI's shape.
+// Accumulates streamed tool-call fragments by index (the first carries id, type and name; the
+// rest append to arguments), checking that the sim streams them in OpenAI's shape.
 std::map<int, Call> accumulate_calls(const std::vector<std::string> &events) {
   std::map<int, Call> calls;
   for (const std::string &e : events) {

@@ -5,8 +5,8 @@
 
 #include <doctest/doctest.h>
 
-#include "raw_ws_client.hpp"
-#include "sim_test_util.hpp"
+#include "integration/sim/raw_ws_client.hpp"
+#include "integration/sim/sim_test_util.hpp"
 
 namespace voxline::simtest {
 namespace {

@@ -1,5 +1,5 @@
 // G.711 encoders and a deterministic signal generator for simulated speech audio.
-#include "audio.hpp"
+#include "sim/src/audio.hpp"
 
 #include <cmath>
 

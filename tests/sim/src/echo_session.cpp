@@ -1,5 +1,5 @@
 // /test/echo: every client message comes back with the same opcode.
-#include "ws_session.hpp"
+#include "sim/src/ws_session.hpp"
 
 namespace voxline::sim::detail {
 namespace {

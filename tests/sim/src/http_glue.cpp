@@ -1,12 +1,12 @@
 // HTTP side of the glue: request bodies, endpoint dispatch (OpenAI, generic SSE), and playback
 // of HttpPlans as fixed or chunked responses on keep-alive connections.
-#include "sim_impl.hpp"
+#include "sim/src/sim_impl.hpp"
 
 #include <chrono>
 
 #include <fmt/format.h>
 
-#include "llm.hpp"
+#include "sim/src/llm.hpp"
 #include "voxline/core/json.hpp"
 
 namespace voxline::sim {

@@ -1,5 +1,5 @@
 // Response plans and the faults that rewrite them.
-#include "http_plan.hpp"
+#include "sim/src/http_plan.hpp"
 
 #include <algorithm>
 

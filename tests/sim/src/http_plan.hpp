@@ -11,7 +11,7 @@
 #include <utility>
 #include <vector>
 
-#include "scenario.hpp"
+#include "sim/src/scenario.hpp"
 
 namespace voxline::sim::detail {
 

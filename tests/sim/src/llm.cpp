@@ -1,6 +1,6 @@
 // Simulated OpenAI chat completions: request validation (400s shaped like OpenAI's), reply
 // selection by scenario rules, and the streamed / non-streamed response bodies.
-#include "llm.hpp"
+#include "sim/src/llm.hpp"
 
 #include <algorithm>
 #include <map>

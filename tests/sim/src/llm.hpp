@@ -1,7 +1,8 @@
 // File: llm.hpp
 // The simulated OpenAI /v1/chat/completions endpoint as a pure function: request body + scenario
 // -> HttpPlan (400 for invalid requests, a chat.completion object, or an SSE stream of
-// chat.completion.chunk events shaped as protocols.md section 4.3 describes).
+// chat.completion.chunk events shaped like OpenAI's: role first, content or tool_calls deltas,
+// finish_reason last, then [DONE]).
 // Thread-safety: pure functions.
 #pragma once
 
@@ -10,8 +11,8 @@
 #include <string_view>
 #include <vector>
 
-#include "http_plan.hpp"
-#include "scenario.hpp"
+#include "sim/src/http_plan.hpp"
+#include "sim/src/scenario.hpp"
 
 namespace voxline::sim::detail {
 

@@ -1,6 +1,6 @@
 // Reading requests (headers, query arguments, credentials) and writing complete raw HTTP
 // responses while a websocket upgrade is still plain HTTP.
-#include "sim_impl.hpp"
+#include "sim/src/sim_impl.hpp"
 
 #include <fmt/format.h>
 

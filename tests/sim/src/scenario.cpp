@@ -1,6 +1,6 @@
 // Strict scenario parsing: every object is checked for unknown keys, every value for its type
 // and range, so a typo in a test scenario fails loudly instead of silently doing nothing.
-#include "scenario.hpp"
+#include "sim/src/scenario.hpp"
 
 #include <algorithm>
 #include <initializer_list>

@@ -27,10 +27,10 @@
 
 #include <libwebsockets.h>
 
-#include "http_plan.hpp"
-#include "scenario.hpp"
+#include "sim/src/http_plan.hpp"
+#include "sim/src/scenario.hpp"
+#include "sim/src/ws_session.hpp"
 #include "voxline_sim/simulator.hpp"
-#include "ws_session.hpp"
 
 namespace voxline::sim {
 namespace detail {

@@ -1,6 +1,6 @@
 // Simulator: the lws context (one vhost, websocket and HTTP on one port), its single service
 // thread, callback dispatch, recording and the public API.
-#include "sim_impl.hpp"
+#include "sim/src/sim_impl.hpp"
 
 #include <fmt/format.h>
 

@@ -1,4 +1,4 @@
-// Simulated Deepgram live STT (/v1/listen), protocols.md section 1: query validation at the
+// Simulated Deepgram live STT (/v1/listen, Deepgram's v1 streaming protocol): query validation at the
 // upgrade, scripted Results / SpeechStarted / UtteranceEnd emitted when the received audio
 // reaches each event's offset, KeepAlive / Finalize / CloseStream, Metadata, idle close 1011.
 #include <openssl/evp.h>
@@ -12,9 +12,9 @@
 
 #include <fmt/format.h>
 
-#include "audio.hpp"
+#include "sim/src/audio.hpp"
+#include "sim/src/ws_session.hpp"
 #include "voxline/core/json.hpp"
-#include "ws_session.hpp"
 
 namespace voxline::sim::detail {
 namespace {

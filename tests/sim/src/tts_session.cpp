@@ -1,4 +1,4 @@
-// Simulated Deepgram streaming TTS (/v1/speak), protocols.md section 2: Metadata first, Speak
+// Simulated Deepgram streaming TTS (/v1/speak, Aura v1 protocol): Metadata first, Speak
 // accumulates text, Flush -> paced synthetic audio then Flushed, Clear -> queued audio dropped
 // then Cleared, Close -> drain then close 1000, unknown type -> close 1008.
 #include <algorithm>
@@ -8,9 +8,9 @@
 
 #include <fmt/format.h>
 
-#include "audio.hpp"
+#include "sim/src/audio.hpp"
+#include "sim/src/ws_session.hpp"
 #include "voxline/core/json.hpp"
-#include "ws_session.hpp"
 
 namespace voxline::sim::detail {
 namespace {

@@ -1,6 +1,6 @@
 // Websocket side of the glue: upgrade validation and refusal, WsSession playback with pacing
 // timers, and the websocket faults (drop, close, stall, malformed JSON).
-#include "sim_impl.hpp"
+#include "sim/src/sim_impl.hpp"
 
 #include <fmt/format.h>
 

@@ -14,7 +14,7 @@
 #include <utility>
 #include <vector>
 
-#include "scenario.hpp"
+#include "sim/src/scenario.hpp"
 
 namespace voxline::sim::detail {
 

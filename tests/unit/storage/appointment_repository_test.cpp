@@ -1,7 +1,7 @@
 // AppointmentRepository and the database rule against double booking.
 #include <doctest/doctest.h>
 
-#include "storage_fixture.hpp"
+#include "unit/storage/storage_fixture.hpp"
 #include "voxline/storage/appointment_repository.hpp"
 #include "voxline/storage/customer_repository.hpp"
 #include "voxline/storage/vehicle_repository.hpp"

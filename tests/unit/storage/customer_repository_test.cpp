@@ -1,7 +1,7 @@
 // CustomerRepository and VehicleRepository over a real SQLite file.
 #include <doctest/doctest.h>
 
-#include "storage_fixture.hpp"
+#include "unit/storage/storage_fixture.hpp"
 #include "voxline/storage/appointment_repository.hpp"
 #include "voxline/storage/call_log_repository.hpp"
 #include "voxline/storage/customer_repository.hpp"

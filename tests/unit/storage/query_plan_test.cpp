@@ -1,7 +1,7 @@
 // Every lookup the tools make is served by an index (SQLite's plan says SEARCH, not SCAN).
 #include <doctest/doctest.h>
 
-#include "storage_fixture.hpp"
+#include "unit/storage/storage_fixture.hpp"
 
 using namespace voxline;
 using voxline::testing::StorageFixture;

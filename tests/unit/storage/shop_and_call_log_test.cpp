@@ -1,7 +1,7 @@
 // ShopConfigRepository and CallLogRepository.
 #include <doctest/doctest.h>
 
-#include "storage_fixture.hpp"
+#include "unit/storage/storage_fixture.hpp"
 #include "voxline/core/log.hpp"
 #include "voxline/storage/call_log_repository.hpp"
 #include "voxline/storage/customer_repository.hpp"

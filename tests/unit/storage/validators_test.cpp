@@ -1,7 +1,7 @@
 // Validators: phone numbers to E.164, e-mail, VIN check digit, appointment slot rules.
 #include <doctest/doctest.h>
 
-#include "storage_fixture.hpp"
+#include "unit/storage/storage_fixture.hpp"
 #include "voxline/storage/validators.hpp"
 
 using namespace voxline;
