@@ -190,7 +190,8 @@ int Simulator::Impl::on_http_writeable(lws *wsi) {
       schedule_http(c);
       return 0;
     }
-    if (c.step_offset == 0 && plan.chunked && s.is_event) record_simple(c, "out", "text", s.data);
+    if (c.step_offset == 0 && plan.chunked && s.is_event && recording())
+      record_simple(c, "out", "text", s.data);
     std::string_view piece = std::string_view(s.data).substr(c.step_offset);
     const bool partial = plan.chunked && plan.split_bytes > 0 && piece.size() > plan.split_bytes;
     if (partial) piece = piece.substr(0, plan.split_bytes);

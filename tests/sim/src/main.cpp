@@ -2,6 +2,11 @@
 //             [--log-level LEVEL]
 // Serves the simulator until SIGINT/SIGTERM; prints "listening on HOST:PORT" once ready.
 // --help prints the usage to stdout (exit 0); a bad argument prints it to stderr (exit 2).
+// Records nothing (no one can read them from outside the process) and raises its open-file
+// limit to the hard limit, so one process serves thousands of connections in bounded memory.
+#include <sys/resource.h>
+
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -37,11 +42,23 @@ int usage_error(const std::string &why) {
   return 2;
 }
 
+// lws sizes its connection table from RLIMIT_NOFILE when the context is created, so this runs
+// first. A soft limit of 1024 (a common default) would cap the simulator near 1000 sockets.
+void raise_open_file_limit() {
+  rlimit rl{};
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= rl.rlim_max) return;
+  rl.rlim_cur = rl.rlim_max;
+  if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+    std::fprintf(stderr, "voxline-sim: cannot raise the open-file limit to %llu: %s\n",
+                 static_cast<unsigned long long>(rl.rlim_max), std::strerror(errno));
+}
+
 }  // namespace
 
 int main(int argc, char **argv) {
   voxline::sim::SimOptions opts;
   voxline::LogLevel log_level = voxline::LogLevel::kWarn;
+  opts.max_recorded = 0;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&](std::string &out) {
@@ -92,6 +109,7 @@ int main(int argc, char **argv) {
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
+  raise_open_file_limit();
 
   auto sim = voxline::sim::Simulator::start(opts);
   if (!sim.ok()) {

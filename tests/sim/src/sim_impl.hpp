@@ -37,6 +37,11 @@ namespace detail {
 
 constexpr size_t kMaxBody = 16u << 20;          // request bodies / ws messages larger than this are refused
 constexpr size_t kMaxRecordPayload = 1u << 20;  // recorded payloads are truncated beyond this
+// Back-pressure: a websocket whose generated frames wait unsent beyond kPauseBytes (the client
+// reads slower than it makes the simulator produce, e.g. echo) is not read until they fall to
+// kResumeBytes, so the simulator's memory per connection stays bounded.
+constexpr size_t kPauseBytes = 1u << 20;
+constexpr size_t kResumeBytes = 256u << 10;
 
 struct Conn;
 
@@ -68,6 +73,8 @@ struct WsConn final : Conn {
   bool kill = false;  // cut the TCP connection at the next writeable
   OutFrame pending_close;
   bool close_now = false;
+  size_t queued_bytes = 0;  // payload bytes in session->out, as last counted
+  bool rx_paused = false;   // lws_rx_flow_control(wsi, 0) in force
 };
 
 struct HttpConn final : Conn {
@@ -140,8 +147,10 @@ class Simulator::Impl {
   std::map<std::string, int64_t, std::less<>> counters;
   std::map<std::string, uint64_t, std::less<>> accepted;
   std::deque<RecordedMessage> records;
+  size_t records_bytes = 0;  // payload bytes in records
   uint64_t records_dropped = 0;
   std::atomic<size_t> open{0};
+  std::atomic<size_t> queued_bytes{0};  // sum of WsConn::queued_bytes
   std::atomic<uint64_t> next_id{1};
   std::atomic<uint64_t> llm_serial{1};
   // Service-thread only.
@@ -151,6 +160,8 @@ class Simulator::Impl {
     return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
         .count();
   }
+  // max_recorded 0 turns recording off; hot paths check this before building a record.
+  bool recording() const { return opts.max_recorded > 0; }
   void record(RecordedMessage m);
   void record_simple(const Conn &c, const char *dir, const char *kind, std::string payload, int status = 0);
   // Snapshot of the scenario, this connection's index on `endpoint` (since the scenario was
@@ -176,6 +187,8 @@ class Simulator::Impl {
   // Decides what happens next on a websocket: runs due session timers and time-based faults,
   // asks for a writeable callback when a frame is due, else arms the timer for the next event.
   void pump_ws(WsConn &c);
+  // Recounts c.queued_bytes and pauses / resumes reading from the client (kPauseBytes).
+  void account_queue(WsConn &c);
   static void on_timer(lws_sorted_usec_list_t *sul);
   static std::string default_close_reason(int code);
   // Records before writing, so a client that saw a message always finds it in recorded().

@@ -9,12 +9,16 @@ namespace voxline::sim {
 using namespace detail;  // NOLINT(google-build-using-namespace): internal glue
 
 void Simulator::Impl::record(RecordedMessage m) {
+  if (!recording()) return;
   m.t_ms = now_ms();
   m.size = m.size ? m.size : m.payload.size();
   if (m.payload.size() > kMaxRecordPayload) m.payload.resize(kMaxRecordPayload);
   std::lock_guard<std::mutex> lock(mu);
+  records_bytes += m.payload.size();
   records.push_back(std::move(m));
-  while (records.size() > std::max<size_t>(1, opts.max_recorded)) {
+  while (records.size() > 1 &&
+         (records.size() > opts.max_recorded || records_bytes > opts.max_recorded_bytes)) {
+    records_bytes -= records.front().payload.size();
     records.pop_front();
     ++records_dropped;
   }
@@ -52,6 +56,7 @@ void Simulator::Impl::forget(lws *wsi) {
     if (h->counted) open--;
   } else {
     open--;
+    queued_bytes -= static_cast<WsConn &>(*it->second).queued_bytes;
   }
   conns.erase(it);
 }
@@ -203,10 +208,15 @@ std::vector<RecordedMessage> Simulator::recorded(std::string_view endpoint) cons
 void Simulator::clear_recorded() {
   std::lock_guard<std::mutex> lock(impl_->mu);
   impl_->records.clear();
+  impl_->records_bytes = 0;
 }
 
 size_t Simulator::open_connections() const {
   return impl_->open.load();
+}
+
+size_t Simulator::queued_bytes() const {
+  return impl_->queued_bytes.load();
 }
 
 uint64_t Simulator::accepted(std::string_view endpoint) const {

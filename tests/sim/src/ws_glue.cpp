@@ -153,13 +153,15 @@ int Simulator::Impl::on_ws_receive(lws *wsi, const void *in, size_t len) {
   if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi) != 0) return 0;
   std::string msg;
   msg.swap(c.rx);
-  RecordedMessage m;
-  m.endpoint = c.endpoint;
-  m.direction = "in";
-  m.kind = c.rx_binary ? "binary" : "text";
-  m.payload = msg;
-  m.connection_id = c.id;
-  record(std::move(m));
+  if (recording()) {
+    RecordedMessage m;
+    m.endpoint = c.endpoint;
+    m.direction = "in";
+    m.kind = c.rx_binary ? "binary" : "text";
+    m.payload = msg;
+    m.connection_id = c.id;
+    record(std::move(m));
+  }
   if (c.session->finished) return 0;
   c.session->now_ms = now_ms();
   c.session->on_message(c.rx_binary, msg);
@@ -221,11 +223,27 @@ void Simulator::Impl::pump_ws(WsConn &c) {
     }
   }
   consider(c.session->wakeup_ms());
+  account_queue(c);
   if (want_write) lws_callback_on_writable(c.wsi);
   if (next >= 0) {
     lws_sul_schedule(ctx, 0, &c.timer.sul, &Impl::on_timer, std::max<int64_t>(0, next - now) * 1000 + 500);
   } else {
     lws_sul_cancel(&c.timer.sul);
+  }
+}
+
+void Simulator::Impl::account_queue(WsConn &c) {
+  size_t bytes = 0;
+  for (const OutFrame &f : c.session->out) bytes += f.payload.size();
+  queued_bytes += bytes;
+  queued_bytes -= c.queued_bytes;
+  c.queued_bytes = bytes;
+  if (!c.rx_paused && bytes > kPauseBytes) {
+    c.rx_paused = true;
+    lws_rx_flow_control(c.wsi, 0);
+  } else if (c.rx_paused && bytes <= kResumeBytes) {
+    c.rx_paused = false;
+    lws_rx_flow_control(c.wsi, 1);
   }
 }
 
@@ -249,13 +267,15 @@ std::string Simulator::Impl::default_close_reason(int code) {
 
 // Records before writing, so a client that saw a message always finds it in recorded().
 int Simulator::Impl::write_ws(WsConn &c, OutFrame::Kind kind, const std::string &payload) {
-  RecordedMessage m;
-  m.endpoint = c.endpoint;
-  m.direction = "out";
-  m.kind = kind == OutFrame::Kind::kBinary ? "binary" : "text";
-  m.payload = payload;
-  m.connection_id = c.id;
-  record(std::move(m));
+  if (recording()) {
+    RecordedMessage m;
+    m.endpoint = c.endpoint;
+    m.direction = "out";
+    m.kind = kind == OutFrame::Kind::kBinary ? "binary" : "text";
+    m.payload = payload;
+    m.connection_id = c.id;
+    record(std::move(m));
+  }
   if (!write_all(c.wsi, payload, kind == OutFrame::Kind::kBinary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT))
     return -1;
   return 0;

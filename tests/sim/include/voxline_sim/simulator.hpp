@@ -40,8 +40,11 @@ struct SimOptions {
   // "Authorization: Bearer <key>".
   std::string api_key = "test-key";  // empty = no auth check at all
   std::string scenario_json;         // optional initial scenario
-  // Recording is bounded: beyond this many records the oldest are discarded (and counted).
+  // Recording is bounded: beyond this many records, or this many payload bytes, the oldest are
+  // discarded (and counted). 0 records = recording off (the voxline-sim program's default:
+  // nobody can read its records, and a load run would fill them with audio).
   size_t max_recorded = 200000;
+  size_t max_recorded_bytes = 256u << 20;
 };
 
 struct RecordedMessage {
@@ -87,6 +90,10 @@ class Simulator {
   uint64_t recorded_dropped() const;
   // Websocket connections currently open plus HTTP requests in progress.
   size_t open_connections() const;
+  // Payload bytes of websocket frames the simulator generated but has not handed to a socket
+  // yet, over all connections. Bounded per connection (TTS renders audio a few frames ahead;
+  // a client that reads slower than it makes the simulator write is not read meanwhile).
+  size_t queued_bytes() const;
   // Websocket connections / HTTP requests accepted per endpoint since start.
   uint64_t accepted(std::string_view endpoint) const;
 
