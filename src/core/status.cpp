@@ -2,6 +2,9 @@
 
 #include <utility>
 
+#include "voxline/core/log.hpp"
+#include "voxline/core/redactor.hpp"
+
 namespace voxline {
 
 const char *status_code_name(StatusCode code) noexcept {
@@ -27,12 +30,22 @@ const char *status_code_name(StatusCode code) noexcept {
 
 Status::Status(StatusCode code, std::string message) : code_(code), message_(std::move(message)) {}
 
+Status Status::from_external(StatusCode code, std::string_view context, std::string_view text,
+                             const Redactor *redactor) {
+  std::string msg(context);
+  if (!text.empty()) {
+    if (!msg.empty()) msg += ": ";
+    msg += external_text(text, kMaxExternalBytes, redactor);
+  }
+  return Status(code, std::move(msg));
+}
+
 std::string Status::to_string() const {
   if (ok()) return "OK";
   std::string out = status_code_name(code_);
   if (!message_.empty()) {
     out += ": ";
-    out += message_;
+    out += default_logger().redactor().redact(message_);
   }
   return out;
 }

@@ -396,7 +396,8 @@ void HttpLoop::read_completions() {
         long code = 0;
         curl_easy_getinfo(s->easy_, CURLINFO_RESPONSE_CODE, &code);
         if (s->head_.status == 0) s->head_.status = static_cast<int>(code);
-        complete(s, status_from_http(s->head_.status, s->error_body_.substr(0, 512)), "response");
+        complete(s, status_from_http(s->head_.status, s->error_body_),
+                 "response");  // whole body: redacted, then cut
       }
     } else if (rc == CURLE_OPERATION_TIMEDOUT) {
       complete(s, timeout_error("connecting to " + s->url_.host + " timed out: " + detail), "connect");

@@ -6,15 +6,17 @@
 #include <ctime>
 #include <string>
 
+#include "voxline/core/redactor.hpp"
 #include "voxline/core/strings.hpp"
 
 namespace voxline {
 
 namespace {
+// `detail` is the peer's text (an error body, a close reason): redacted, never pasted raw.
 std::string with_detail(std::string msg, std::string_view detail) {
   if (!detail.empty()) {
     msg += ": ";
-    msg.append(detail.data(), std::min<size_t>(detail.size(), 512));
+    msg += external_text(detail, Status::kMaxExternalBytes);
   }
   return msg;
 }

@@ -68,4 +68,8 @@ inline constexpr Duration kDatabaseTimeout = seconds(5);    // begin() without a
 inline constexpr Duration kSqliteBusyTimeout = seconds(5);  // lock waits retried this long
 inline constexpr size_t kDatabasePoolSize = 4;              // connections at most
 
+// --- health checks -------------------------------------------------------------------------
+inline constexpr Duration kDatabaseHealthTimeout = seconds(30);  // integrity_check reads every page
+inline constexpr Duration kStoreHealthTimeout = seconds(1);      // one PING, connecting if needed
+
 }  // namespace voxline::defaults

@@ -3,8 +3,12 @@
 // or a call log. It replaces with "***":
 //   - every registered secret (API keys), wherever it appears, also inside longer strings;
 //   - the value of credential headers/fields: Authorization, Proxy-Authorization, api-key,
-//     x-api-key, api_key, apikey, password (any case, ':' or '=' separated, quoted or not);
-//   - a "Bearer <token>" / "Token <token>" credential anywhere, and OpenAI-style "sk-..." keys.
+//     x-api-key, api_key, apikey, password, secret (any case, ':' or '=' separated, quoted or
+//     not; the name starts a word, so "client_secret" counts and "nosecret" does not);
+//   - "Bearer <token>" / "Token <token>" anywhere when <token> looks generated (a digit, mixed
+//     case or punctuation: "token estimation" stays), "Basic <base64 of user:password>", and
+//     OpenAI-style "sk-..." keys;
+//   - the user:password of a URL ("redis://:pw@host" becomes "redis://***@host").
 //
 //   Redactor r;  r.add_secret(api_key);
 //   log_line = r.redact(log_line);
@@ -21,6 +25,13 @@
 #include "voxline/core/status.hpp"
 
 namespace voxline {
+
+// `text` from outside voxline made fit for a message: redacted by `redactor` (nullptr:
+// default_logger().redactor()), then cut to at most `max_bytes` on a UTF-8 character boundary
+// ("..." marks the cut), control characters replaced by spaces. Pass the whole text: cutting
+// before redaction could leave half a secret unmasked.
+VOXLINE_API std::string external_text(std::string_view text, size_t max_bytes,
+                                      const Redactor *redactor = nullptr);
 
 class VOXLINE_API Redactor {
  public:

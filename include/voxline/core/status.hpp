@@ -1,6 +1,12 @@
 // File: status.hpp
 // Status: an error code from a small canonical set plus a message. The numeric values are the
 // ones the C ABI exposes as voxline_status; they never change and new codes are only appended.
+// Secrets: text that comes from outside voxline (an HTTP error body, a close reason, a server's
+// error reply) enters a Status only through from_external(), which redacts it; to_string()
+// redacts again with the default logger's redactor, so a key registered after the Status was
+// made is masked too. message() is the text as stored, for code that compares messages.
+//
+//   return Status::from_external(StatusCode::kUnauthenticated, "HTTP 401", error_body);
 //
 //   Status s = queue.push(frame);
 //   if (!s.ok()) VOXLINE_LOG_WARN(log, "dropped frame: {}", s.to_string());
@@ -8,12 +14,15 @@
 // Thread-safety: a Status is a value; distinct objects may be used from any thread.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
 #include "voxline/core/export.hpp"
 
 namespace voxline {
+
+class Redactor;
 
 // Canonical error codes. Choose the most specific code a caller can act on.
 enum class StatusCode : int {
@@ -44,11 +53,18 @@ class VOXLINE_API Status {
   Status(StatusCode code, std::string message);
 
   static Status Ok() noexcept { return Status(); }
+  // "<context>: <text>" where `text` came from outside voxline: cut to kMaxExternalBytes, control
+  // characters replaced by spaces (one log line stays one line) and passed through `redactor`
+  // (nullptr: default_logger().redactor()). `context` is voxline's own words ("HTTP 401").
+  static Status from_external(StatusCode code, std::string_view context, std::string_view text,
+                              const Redactor *redactor = nullptr);
+  static constexpr size_t kMaxExternalBytes = 512;
 
   bool ok() const noexcept { return code_ == StatusCode::kOk; }
   StatusCode code() const noexcept { return code_; }
   const std::string &message() const noexcept { return message_; }
-  // "TIMEOUT: connect to api.deepgram.com took longer than 5000 ms" (or "OK").
+  // "TIMEOUT: connect to api.deepgram.com took longer than 5000 ms" (or "OK"), redacted with
+  // default_logger().redactor().
   std::string to_string() const;
 
   // Returns a copy whose message is "<context>: <message>"; OK stays OK.

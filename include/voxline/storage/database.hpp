@@ -179,8 +179,10 @@ class VOXLINE_API Database {
   // newer than the last migration is refused with FAILED_PRECONDITION naming both versions.
   virtual Status migrate(const std::vector<Migration> &migrations) = 0;
   virtual Result<int> schema_version() = 0;
-  // Probes the store (SQLite: PRAGMA integrity_check) for a HealthReport.
-  virtual HealthCheck health_check() = 0;
+  // Probes the store within `deadline` (SQLite: the file is still the one opened, then PRAGMA
+  // integrity_check) for a HealthReport; a failing check names the problem in its detail.
+  virtual HealthCheck health_check(const Deadline &deadline) = 0;
+  HealthCheck health_check() { return health_check(Deadline::after(defaults::kDatabaseHealthTimeout)); }
 
   const DatabaseOptions &options() const noexcept { return options_; }
   const DatabaseMetrics &metrics() const noexcept { return metrics_; }
@@ -206,5 +208,10 @@ class VOXLINE_API Database {
   size_t open_ = 0;
   size_t in_use_ = 0;
 };
+
+// Registers `db`'s health_check() with `registry` as "storage.<backend>" ("storage.sqlite").
+// `db` must outlive the registration (HealthRegistry::remove() it first).
+VOXLINE_API void add_health_check(HealthRegistry &registry, Database &db,
+                                  Duration timeout = defaults::kDatabaseHealthTimeout);
 
 }  // namespace voxline

@@ -17,7 +17,9 @@
 #include <string>
 
 #include "voxline/core/clock.hpp"
+#include "voxline/core/config.hpp"
 #include "voxline/core/defaults.hpp"
+#include "voxline/core/health.hpp"
 #include "voxline/core/log.hpp"
 #include "voxline/core/metrics.hpp"
 #include "voxline/storage/session_store.hpp"
@@ -36,5 +38,13 @@ struct SessionStoreConfig {
 // INVALID_ARGUMENT for an unknown scheme or bad options, UNSUPPORTED for rediss://. A Redis
 // store connects lazily, so this never blocks; probe it with ping().
 VOXLINE_API Result<std::unique_ptr<SessionStore>> make_session_store(const SessionStoreConfig &config);
+
+// The Config keys session_store.url and session_store.key_prefix as a SessionStoreConfig.
+VOXLINE_API SessionStoreConfig session_store_config(const Config &config);
+
+// Registers `store`'s ping() with `registry` as "storage.session_store.<backend>". `store` must
+// outlive the registration (HealthRegistry::remove() it first).
+VOXLINE_API void add_health_check(HealthRegistry &registry, SessionStore &store,
+                                  Duration timeout = defaults::kStoreHealthTimeout);
 
 }  // namespace voxline

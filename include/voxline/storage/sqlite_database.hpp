@@ -24,6 +24,7 @@
 #include <memory>
 #include <string>
 
+#include "voxline/core/config.hpp"
 #include "voxline/core/defaults.hpp"
 #include "voxline/storage/database.hpp"
 
@@ -39,6 +40,9 @@ struct SqliteOptions {
   bool quick_health_check = false;   // PRAGMA quick_check instead of integrity_check
   DatabaseOptions database;
 };
+
+// The Config key storage.sqlite_path as SqliteOptions (every other field at its default).
+VOXLINE_API SqliteOptions sqlite_options(const Config &config);
 
 // Opens (creating if needed) the file and checks it is a SQLite database in WAL mode.
 VOXLINE_API Result<std::unique_ptr<Database>> open_sqlite_database(const SqliteOptions &options);

@@ -34,4 +34,16 @@ Result<std::unique_ptr<SessionStore>> make_session_store(const SessionStoreConfi
                           std::string(url.substr(0, colon == std::string_view::npos ? 0 : colon)) + "'");
 }
 
+SessionStoreConfig session_store_config(const Config &config) {
+  SessionStoreConfig c;
+  c.url = config.session_store_url;
+  c.key_prefix = config.session_store_key_prefix;
+  return c;
+}
+
+void add_health_check(HealthRegistry &registry, SessionStore &store, Duration timeout) {
+  registry.add("storage.session_store." + std::string(store.backend()), timeout,
+               [&store](const Deadline &deadline) { return store.ping(deadline); });
+}
+
 }  // namespace voxline

@@ -223,6 +223,11 @@ Savepoint::~Savepoint() {
   if (tx_ != nullptr) (void)rollback();
 }
 
+void add_health_check(HealthRegistry &registry, Database &db, Duration timeout) {
+  registry.add(std::string("storage.") + dialect_name(db.dialect()), timeout,
+               [&db](const Deadline &deadline) { return db.health_check(deadline); });
+}
+
 Status Savepoint::release() {
   if (tx_ == nullptr) return failed_precondition("savepoint already released or rolled back");
   Transaction *tx = tx_;

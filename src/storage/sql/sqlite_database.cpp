@@ -2,6 +2,11 @@
 // PRAGMA integrity_check as the health probe.
 #include "voxline/storage/sqlite_database.hpp"
 
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+
 #include <fmt/format.h>
 
 #include "storage/sql/sqlite_connection.hpp"
@@ -18,7 +23,29 @@ class SqliteDatabase final : public Database {
   Dialect dialect() const noexcept override { return Dialect::kSqlite; }
   Status migrate(const std::vector<Migration> &migrations) override;
   Result<int> schema_version() override;
-  HealthCheck health_check() override;
+  using Database::health_check;
+  HealthCheck health_check(const Deadline &deadline) override;
+
+  // Remembers which file was opened, so a deleted or replaced file is noticed (SQLite keeps
+  // using an unlinked file's inode, and its integrity_check stays "ok").
+  Status record_file_identity() {
+    struct stat st {};
+    if (::stat(options_.path.c_str(), &st) != 0)
+      return unavailable(fmt::format("sqlite database '{}': {}", options_.path, std::strerror(errno)));
+    dev_ = st.st_dev;
+    ino_ = st.st_ino;
+    return Status::Ok();
+  }
+  // Empty when the path still names the file that was opened; else what changed.
+  std::string file_identity_problem() const {
+    struct stat st {};
+    if (::stat(options_.path.c_str(), &st) != 0)
+      return fmt::format("{}: {} (the open connections still use the deleted file)", options_.path,
+                         std::strerror(errno));
+    if (st.st_dev != dev_ || st.st_ino != ino_)
+      return fmt::format("{} was replaced by another file after it was opened", options_.path);
+    return {};
+  }
 
   // Borrowed connection returned to the pool on scope exit.
   struct Lease {
@@ -51,6 +78,8 @@ class SqliteDatabase final : public Database {
   }
 
   SqliteOptions options_;
+  dev_t dev_ = 0;
+  ino_t ino_ = 0;
 };
 
 Status SqliteDatabase::migrate(const std::vector<Migration> &migrations) {
@@ -102,7 +131,7 @@ Result<int> SqliteDatabase::schema_version() {
   return read_user_version(*l->conn, deadline);
 }
 
-HealthCheck SqliteDatabase::health_check() {
+HealthCheck SqliteDatabase::health_check(const Deadline &deadline) {
   HealthCheck check;
   check.component = "storage.sqlite";
   const SteadyTime start = Clock::system().now();
@@ -113,8 +142,7 @@ HealthCheck SqliteDatabase::health_check() {
     check.latency_ms = elapsed_ms(start, Clock::system().now());
     return check;
   };
-  const Deadline deadline =
-      Deadline::after(std::max<Duration>(options().default_timeout, std::chrono::seconds(30)));
+  if (std::string problem = file_identity_problem(); !problem.empty()) return finish(false, problem);
   Result<std::unique_ptr<Lease>> l = lease(deadline);
   if (!l.ok()) return finish(false, l.status().to_string());
   Result<Rows> rows = (*l)->conn->query(pragma, {}, deadline);
@@ -135,6 +163,12 @@ HealthCheck SqliteDatabase::health_check() {
 
 }  // namespace
 
+SqliteOptions sqlite_options(const Config &config) {
+  SqliteOptions o;
+  o.path = config.sqlite_path;
+  return o;
+}
+
 Result<std::unique_ptr<Database>> open_sqlite_database(const SqliteOptions &options) {
   if (options.path.empty()) return invalid_argument("sqlite database path is empty");
   if (options.path == ":memory:" || options.path.rfind("file::memory:", 0) == 0) {
@@ -145,6 +179,7 @@ Result<std::unique_ptr<Database>> open_sqlite_database(const SqliteOptions &opti
   VOXLINE_ASSIGN_OR_RETURN(auto l,
                            db->lease(Deadline::after(options.busy_timeout + std::chrono::seconds(5))));
   l.reset();
+  VOXLINE_RETURN_IF_ERROR(db->record_file_identity());
   return std::unique_ptr<Database>(std::move(db));
 }
 

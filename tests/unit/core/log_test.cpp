@@ -68,11 +68,41 @@ TEST_CASE("Authorization and api-key header values are masked whatever their cas
 
 TEST_CASE("bearer tokens and OpenAI-style keys are masked even without a header name") {
   Redactor r;
-  CHECK(r.redact("sent Bearer abcdefghijklmnop to server") == "sent Bearer *** to server");
+  CHECK(r.redact("sent Bearer abcdefgh1234ijkl to server") == "sent Bearer *** to server");
+  CHECK(r.redact("sent Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig to server") ==
+        "sent Bearer *** to server");
   CHECK(r.redact("key sk-proj-ABCDEFGHIJKLMNOPQRSTUV in config") == "key *** in config");
   // Prose that merely contains the words stays intact.
   CHECK(r.redact("token count is 42 for the bearer of news") == "token count is 42 for the bearer of news");
   CHECK(r.redact("task-list and sk-1 are fine") == "task-list and sk-1 are fine");
+}
+
+TEST_CASE("credential schemes are masked only on word boundaries and when the value is credential-shaped") {
+  Redactor r;
+  // Prose keeps its words.
+  for (const char *prose :
+       {"Basic understanding of the booking flow", "token estimation was off by 3", "Token estimation.",
+        "the Basic training slot", "Bearer instruments aside", "Tokens estimation", "subtoken abc123def456",
+        "nosecret=visible", "mypassword: visible", "a token estimation. Basic understanding."}) {
+    CHECK_MESSAGE(r.redact(prose) == prose, prose);
+  }
+  // Credentials go, header name or not.
+  CHECK(r.redact("Authorization: Basic dXNlcjpwYXNz") == "Authorization: ***");
+  CHECK(r.redact("retry with Basic dXNlcjpwYXNz now") == "retry with Basic *** now");
+  CHECK(r.redact("Token abc123def456abc123def456abc123def456ab rejected") == "Token *** rejected");
+  CHECK(r.redact("token 0f9e8d7c6b5a. next") == "token ***. next");
+  CHECK(r.redact("Bearer AbCdEfGhIjKl") == "Bearer ***");
+  CHECK(r.redact("client_secret=abc&x=1") == "client_secret=***&x=1");
+  CHECK(r.redact("OPENAI-API-KEY: zz") == "OPENAI-API-KEY: ***");
+}
+
+TEST_CASE("URL credentials are masked wherever a URL appears") {
+  Redactor r;
+  CHECK(r.redact("connect redis://:hunter2@cache:6379/0 failed") ==
+        "connect redis://***@cache:6379/0 failed");
+  CHECK(r.redact("redis://app:p%40ss@10.0.0.5/2") == "redis://***@10.0.0.5/2");
+  CHECK(r.redact("see https://example.com/a@b and wss://h:1/x") ==
+        "see https://example.com/a@b and wss://h:1/x");
 }
 
 TEST_CASE("secrets shorter than the minimum are refused rather than masking ordinary text") {

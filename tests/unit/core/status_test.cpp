@@ -92,7 +92,7 @@ TEST_CASE("result holds move-only values") {
 TEST_CASE("the core health report passes and renders as JSON") {
   const auto report = voxline::core_health_report();
   CHECK(report.ok());
-  CHECK(report.checks().size() == 4);
+  CHECK(report.find("core.clock") != nullptr);
   auto doc = voxline::json::parse(report.to_json());
   REQUIRE(doc.ok());
   CHECK((*doc)["ok"].GetBool());

@@ -24,6 +24,17 @@ TEST_CASE("http status codes map to canonical status codes") {
   CHECK(s.message().find("bad key") != std::string::npos);
 }
 
+TEST_CASE("an HTTP error body or close reason quoted in a Status has its secrets masked") {
+  const std::string key = "sk-proj-AbCdEfGhIjKlMnOpQrStUvWx";
+  const Status s =
+      status_from_http(401, R"({"error":{"message":"Incorrect API key provided: )" + key + R"("}})");
+  CHECK(s.code() == StatusCode::kUnauthenticated);
+  CHECK(s.message().find(key) == std::string::npos);
+  CHECK(s.message().find("Incorrect API key provided") != std::string::npos);
+  const Status c = status_from_close_code(1008, "bad auth: Token 0123456789abcdef0123456789abcdef01234567");
+  CHECK(c.message().find("0123456789abcdef") == std::string::npos);
+}
+
 TEST_CASE("websocket close codes map to canonical status codes") {
   CHECK(status_from_close_code(1000).ok());
   // 1008 is Deepgram's DATA error (undecodable audio or payload), not an authentication failure.

@@ -40,5 +40,25 @@ TEST_CASE("make_session_store refuses unknown schemes without echoing the URL an
   CHECK(make_session_store(c).status().code() == StatusCode::kInvalidArgument);
 }
 
+TEST_CASE("Config's session_store keys reach the factory, and its health check is registered by backend") {
+  Config cfg;
+  REQUIRE(cfg.apply_json(R"({"session_store":{"url":"memory://","key_prefix":"shop7"}})").ok());
+  MetricsRegistry metrics;
+  SessionStoreConfig c = session_store_config(cfg);
+  CHECK(c.key_prefix == "shop7");
+  c.metrics = &metrics;
+  auto store = make_session_store(c);
+  REQUIRE(store.ok());
+  HealthRegistry health;
+  add_health_check(health, **store);
+  const HealthReport r = health.run();
+  REQUIRE(r.checks().size() == 1);
+  CHECK(r.checks()[0].component == "storage.session_store.memory");
+  CHECK(r.ok());
+  // A check given no time at all fails: the store's own deadline check is behind it.
+  add_health_check(health, **store, Duration::zero());
+  CHECK_FALSE(health.run().ok());
+}
+
 }  // namespace
 }  // namespace voxline
