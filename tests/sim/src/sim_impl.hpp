@@ -71,6 +71,7 @@ struct WsConn final : Conn {
   int64_t stall_until = 0;
   std::vector<bool> fault_done;
   bool kill = false;  // cut the TCP connection at the next writeable
+  bool cut = false;   // write side shut by a drop fault; waiting for the client to close
   OutFrame pending_close;
   bool close_now = false;
   size_t queued_bytes = 0;  // payload bytes in session->out, as last counted
@@ -195,6 +196,7 @@ class Simulator::Impl {
   int write_ws(WsConn &c, OutFrame::Kind kind, const std::string &payload);
   int close_ws(WsConn &c, int code, std::string reason);
   int drop(Conn &c);
+  int cut_ws(WsConn &c);
   int on_ws_writeable(lws *wsi);
   void on_peer_close(lws *wsi, const void *in, size_t len);
   void forget(lws *wsi);

@@ -2,6 +2,8 @@
 // timers, and the websocket faults (drop, close, stall, malformed JSON).
 #include "sim/src/sim_impl.hpp"
 
+#include <sys/socket.h>
+
 #include <fmt/format.h>
 
 #include "voxline/core/json.hpp"
@@ -143,6 +145,7 @@ int Simulator::Impl::on_ws_receive(lws *wsi, const void *in, size_t len) {
   auto it = conns.find(wsi);
   if (it == conns.end()) return -1;
   auto &c = static_cast<WsConn &>(*it->second);
+  if (c.cut) return 0;  // input after a cut is discarded
   if (c.rx.empty()) c.rx_binary = lws_frame_is_binary(wsi) != 0;
   if (c.rx.size() + len > kMaxBody) {
     lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
@@ -304,12 +307,28 @@ int Simulator::Impl::drop(Conn &c) {
   return -1;
 }
 
+// A websocket cut: no close frame. Only the write side is shut, so a FIN follows the frames
+// already written; input is discarded until the client closes, or for at most 1 s. Closing the socket at once
+// with unread input would make the kernel answer with RST, which can destroy frames the client has not read
+// yet (libuv reports the error before the data), so "messages before the drop" would race.
+int Simulator::Impl::cut_ws(WsConn &c) {
+  if (c.cut) return 0;
+  record_simple(c, "out", "drop", "");
+  c.cut = true;
+  const int fd = lws_get_socket_fd(c.wsi);
+  if (fd >= 0) ::shutdown(fd, SHUT_WR);
+  if (c.rx_paused) lws_rx_flow_control(c.wsi, 1);      // so the client's FIN is read
+  lws_set_timeout(c.wsi, PENDING_TIMEOUT_USER_OK, 1);  // then the socket goes, read or not
+  return 0;
+}
+
 int Simulator::Impl::on_ws_writeable(lws *wsi) {
   auto it = conns.find(wsi);
   if (it == conns.end()) return 0;
   auto &c = static_cast<WsConn &>(*it->second);
+  if (c.cut) return 0;
   const int64_t now = now_ms();
-  if (c.kill) return drop(c);
+  if (c.kill) return cut_ws(c);
   if (c.close_now) return close_ws(c, c.pending_close.close_code, c.pending_close.payload);
   // Message-count faults fire before message number after_messages + 1.
   for (size_t i = 0; i < c.faults.size(); ++i) {
@@ -318,7 +337,7 @@ int Simulator::Impl::on_ws_writeable(lws *wsi) {
     if (f.after_ms && (f.type == FaultType::kDrop || f.type == FaultType::kClose)) continue;
     if (c.sent < f.after_messages.value_or(0)) continue;
     switch (f.type) {
-      case FaultType::kDrop: c.fault_done[i] = true; return drop(c);
+      case FaultType::kDrop: c.fault_done[i] = true; return cut_ws(c);
       case FaultType::kClose:
         c.fault_done[i] = true;
         return close_ws(c, f.close_code,
@@ -346,7 +365,7 @@ int Simulator::Impl::on_ws_writeable(lws *wsi) {
     return 0;
   }
   if (f.kind == OutFrame::Kind::kClose) return close_ws(c, f.close_code, f.payload);
-  if (f.kind == OutFrame::Kind::kDrop) return drop(c);
+  if (f.kind == OutFrame::Kind::kDrop) return cut_ws(c);
   OutFrame frame = std::move(f);
   c.session->out.pop_front();
   if (write_ws(c, frame.kind, frame.payload) != 0) return -1;
