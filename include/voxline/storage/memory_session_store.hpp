@@ -35,30 +35,24 @@ class VOXLINE_API MemorySessionStore final : public SessionStore {
   MemorySessionStore(const MemorySessionStore &) = delete;
   MemorySessionStore &operator=(const MemorySessionStore &) = delete;
 
-  std::string_view backend() const noexcept override { return "memory"; }
-
-  Result<SessionDocument> get_session(std::string_view call_id, const Deadline &deadline) override;
-  Result<uint64_t> put_session(std::string_view call_id, std::string_view json, Millis ttl,
-                               uint64_t expected_version, const Deadline &deadline) override;
-  Result<SessionDocument> patch_session(std::string_view call_id, std::string_view merge_patch, Millis ttl,
-                                        uint64_t expected_version, const Deadline &deadline) override;
-  Status delete_session(std::string_view call_id, const Deadline &deadline) override;
-
-  Result<SlotHold> hold_slot(std::string_view slot, std::string_view holder, int capacity, Millis ttl,
-                             const Deadline &deadline) override;
-  Status release_slot(std::string_view slot, std::string_view holder, const Deadline &deadline) override;
-  Result<SlotState> confirm_slot(std::string_view slot, std::string_view holder, Millis retention,
-                                 const Deadline &deadline) override;
-  Result<SlotState> cancel_booking(std::string_view slot, const Deadline &deadline) override;
-  Result<SlotState> slot_state(std::string_view slot, const Deadline &deadline) override;
-
-  Result<RateDecision> check_rate(std::string_view caller, int limit, Millis window,
-                                  const Deadline &deadline) override;
-
-  HealthCheck ping(const Deadline &deadline) override;
-
   // Live entries (documents + slots + rate keys) after dropping expired ones; for tests/health.
   size_t live_entries();
+
+ protected:
+  Result<SessionDocument> do_get_session(std::string_view call_id, const Deadline &deadline) override;
+  Result<uint64_t> do_put_session(std::string_view call_id, std::string json, Millis ttl,
+                                  uint64_t expected_version, const Deadline &deadline) override;
+  Status do_delete_session(std::string_view call_id, const Deadline &deadline) override;
+  Result<SlotHold> do_hold_slot(std::string_view slot, std::string_view holder, int capacity, Millis ttl,
+                                const Deadline &deadline) override;
+  Status do_release_slot(std::string_view slot, std::string_view holder, const Deadline &deadline) override;
+  Result<SlotState> do_confirm_slot(std::string_view slot, std::string_view holder, Millis retention,
+                                    const Deadline &deadline) override;
+  Result<SlotState> do_cancel_booking(std::string_view slot, const Deadline &deadline) override;
+  Result<SlotState> do_slot_state(std::string_view slot, const Deadline &deadline) override;
+  Result<RateDecision> do_check_rate(std::string_view caller, int limit, Millis window,
+                                     const Deadline &deadline) override;
+  Status do_ping(const Deadline &deadline, std::string &detail) override;
 
  private:
   struct Impl;

@@ -34,6 +34,7 @@
 #include "voxline/core/deadline.hpp"
 #include "voxline/core/export.hpp"
 #include "voxline/core/health.hpp"
+#include "voxline/core/metrics.hpp"
 #include "voxline/core/result.hpp"
 
 namespace voxline {
@@ -64,6 +65,13 @@ struct RateDecision {
   Millis retry_after{0};  // when denied: time until the oldest counted attempt leaves the window
 };
 
+namespace detail {
+class StoreMetrics;
+}  // namespace detail
+
+// The public methods are the contract: they check arguments (INVALID_ARGUMENT), refuse a deadline
+// that expired before the start (TIMEOUT), time the operation and count it in the store metrics,
+// then call the backend's protected do_* method. A backend implements only the do_* methods.
 class VOXLINE_API SessionStore {
  public:
   // put_session/patch_session `expected_version` values besides an exact version.
@@ -74,56 +82,92 @@ class VOXLINE_API SessionStore {
   static constexpr Millis kMaxTtl = std::chrono::hours(24 * 30);
   static constexpr int kMaxCapacity = 100000;
 
-  virtual ~SessionStore() = default;
+  virtual ~SessionStore();
+  SessionStore(const SessionStore &) = delete;
+  SessionStore &operator=(const SessionStore &) = delete;
 
   // "memory" or "redis".
-  virtual std::string_view backend() const noexcept = 0;
+  std::string_view backend() const noexcept { return backend_; }
 
   // --- session documents -------------------------------------------------------------------
   // The live document of `call_id`; NOT_FOUND when absent or expired.
-  virtual Result<SessionDocument> get_session(std::string_view call_id, const Deadline &deadline) = 0;
+  Result<SessionDocument> get_session(std::string_view call_id, const Deadline &deadline);
   // Replaces the document (a JSON object) and sets its TTL; returns the new version.
   // expected_version: kAnyVersion, kNewSession (CONFLICT if one exists) or an exact version
   // (NOT_FOUND if none exists, CONFLICT if it differs).
-  virtual Result<uint64_t> put_session(std::string_view call_id, std::string_view json, Millis ttl,
-                                       uint64_t expected_version, const Deadline &deadline) = 0;
+  Result<uint64_t> put_session(std::string_view call_id, std::string_view json, Millis ttl,
+                               uint64_t expected_version, const Deadline &deadline);
   // Applies a JSON merge patch (RFC 7386; the patch is an object, null deletes a member) and
   // returns the stored result. `ttl` of 0 keeps the remaining TTL. With kAnyVersion a concurrent
   // writer makes it re-read and retry until the deadline; with an exact version it is one
-  // compare-and-set (CONFLICT on mismatch). The default implementation is get + CAS put.
-  virtual Result<SessionDocument> patch_session(std::string_view call_id, std::string_view merge_patch,
-                                                Millis ttl, uint64_t expected_version,
-                                                const Deadline &deadline);
+  // compare-and-set (CONFLICT on mismatch).
+  Result<SessionDocument> patch_session(std::string_view call_id, std::string_view merge_patch, Millis ttl,
+                                        uint64_t expected_version, const Deadline &deadline);
   // Removes the document; NOT_FOUND when there was none.
-  virtual Status delete_session(std::string_view call_id, const Deadline &deadline) = 0;
+  Status delete_session(std::string_view call_id, const Deadline &deadline);
 
   // --- slot holds ----------------------------------------------------------------------------
   // Holds one unit of `slot` for `holder` for `ttl`. CONFLICT when holds + bookings already
   // reach `capacity` (the message says when the earliest hold expires). Holding again as the same
   // holder refreshes the TTL and never takes a second unit.
-  virtual Result<SlotHold> hold_slot(std::string_view slot, std::string_view holder, int capacity, Millis ttl,
-                                     const Deadline &deadline) = 0;
+  Result<SlotHold> hold_slot(std::string_view slot, std::string_view holder, int capacity, Millis ttl,
+                             const Deadline &deadline);
   // Drops `holder`'s hold; NOT_FOUND when `holder` holds nothing live there (so one call can
   // never release another's hold).
-  virtual Status release_slot(std::string_view slot, std::string_view holder, const Deadline &deadline) = 0;
+  Status release_slot(std::string_view slot, std::string_view holder, const Deadline &deadline);
   // Turns `holder`'s live hold into a booking retained for `retention` (keeps the unit taken
   // after the hold would have expired); NOT_FOUND when `holder` holds nothing live there.
-  virtual Result<SlotState> confirm_slot(std::string_view slot, std::string_view holder, Millis retention,
-                                         const Deadline &deadline) = 0;
+  Result<SlotState> confirm_slot(std::string_view slot, std::string_view holder, Millis retention,
+                                 const Deadline &deadline);
   // Gives back one booked unit (appointment cancelled); NOT_FOUND when nothing is booked.
-  virtual Result<SlotState> cancel_booking(std::string_view slot, const Deadline &deadline) = 0;
+  Result<SlotState> cancel_booking(std::string_view slot, const Deadline &deadline);
   // The current counts of `slot` (zeros for an unknown slot).
-  virtual Result<SlotState> slot_state(std::string_view slot, const Deadline &deadline) = 0;
+  Result<SlotState> slot_state(std::string_view slot, const Deadline &deadline);
 
   // --- rate limiting -------------------------------------------------------------------------
   // Counts one attempt by `caller` if fewer than `limit` were accepted in the last `window`
   // (sliding). Denied attempts are not counted, so retrying does not extend the wait.
-  virtual Result<RateDecision> check_rate(std::string_view caller, int limit, Millis window,
-                                          const Deadline &deadline) = 0;
+  Result<RateDecision> check_rate(std::string_view caller, int limit, Millis window,
+                                  const Deadline &deadline);
 
   // --- health --------------------------------------------------------------------------------
   // Probes the backend (PING for Redis) and reports its latency; never blocks past `deadline`.
-  virtual HealthCheck ping(const Deadline &deadline) = 0;
+  // The component is "storage.session_store.<backend>".
+  HealthCheck ping(const Deadline &deadline);
+
+ protected:
+  // `backend` labels the metrics and the health component; `registry` must outlive the store.
+  SessionStore(std::string backend, MetricsRegistry &registry);
+  // The instruments of this store, for backend-specific counters (reconnects, pool).
+  detail::StoreMetrics &store_metrics() noexcept { return *metrics_; }
+
+  // Backend operations. Called with checked arguments (ids, TTLs, capacities, limits in range,
+  // `json` already a compact JSON object) and a deadline that had not expired at the start.
+  virtual Result<SessionDocument> do_get_session(std::string_view call_id, const Deadline &deadline) = 0;
+  virtual Result<uint64_t> do_put_session(std::string_view call_id, std::string json, Millis ttl,
+                                          uint64_t expected_version, const Deadline &deadline) = 0;
+  // Default: read, merge, compare-and-set put, retried as patch_session describes.
+  virtual Result<SessionDocument> do_patch_session(std::string_view call_id, std::string_view merge_patch,
+                                                   Millis ttl, uint64_t expected_version,
+                                                   const Deadline &deadline);
+  virtual Status do_delete_session(std::string_view call_id, const Deadline &deadline) = 0;
+  virtual Result<SlotHold> do_hold_slot(std::string_view slot, std::string_view holder, int capacity,
+                                        Millis ttl, const Deadline &deadline) = 0;
+  virtual Status do_release_slot(std::string_view slot, std::string_view holder,
+                                 const Deadline &deadline) = 0;
+  virtual Result<SlotState> do_confirm_slot(std::string_view slot, std::string_view holder, Millis retention,
+                                            const Deadline &deadline) = 0;
+  virtual Result<SlotState> do_cancel_booking(std::string_view slot, const Deadline &deadline) = 0;
+  virtual Result<SlotState> do_slot_state(std::string_view slot, const Deadline &deadline) = 0;
+  virtual Result<RateDecision> do_check_rate(std::string_view caller, int limit, Millis window,
+                                             const Deadline &deadline) = 0;
+  // Probes the backend; sets `detail` to what the health report shows (secrets redacted) on
+  // success and on failure.
+  virtual Status do_ping(const Deadline &deadline, std::string &detail) = 0;
+
+ private:
+  const std::string backend_;
+  std::unique_ptr<detail::StoreMetrics> metrics_;
 };
 
 namespace detail {

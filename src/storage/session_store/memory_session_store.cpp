@@ -11,8 +11,6 @@
 
 #include <fmt/format.h>
 
-#include "storage/session_store/store_metrics.hpp"
-
 namespace voxline {
 
 namespace {
@@ -21,12 +19,6 @@ Millis ms_between(SteadyTime from, SteadyTime to) {
   if (to <= from) return Millis(0);
   // Round up so a live entry never reports 0 ms left.
   return std::chrono::ceil<Millis>(to - from);
-}
-
-Status expired_before_start(const Deadline &deadline, const char *op) {
-  if (deadline.expired())
-    return timeout_error(fmt::format("session store {}: deadline expired before start", op));
-  return Status::Ok();
 }
 
 }  // namespace
@@ -47,11 +39,9 @@ struct MemorySessionStore::Impl {
     Millis window{0};
   };
 
-  Impl(const Clock &c, MetricsRegistry &registry, size_t max)
-      : clock(c), metrics(registry, "memory"), max_entries(max) {}
+  Impl(const Clock &c, size_t max) : clock(c), max_entries(max) {}
 
   const Clock &clock;
-  detail::StoreMetrics metrics;
   const size_t max_entries;
 
   std::mutex mu;
@@ -117,8 +107,8 @@ struct MemorySessionStore::Impl {
 };
 
 MemorySessionStore::MemorySessionStore(MemorySessionStoreOptions options)
-    : impl_(std::make_unique<Impl>(options.clock != nullptr ? *options.clock : Clock::system(),
-                                   options.metrics != nullptr ? *options.metrics : MetricsRegistry::global(),
+    : SessionStore("memory", options.metrics != nullptr ? *options.metrics : MetricsRegistry::global()),
+      impl_(std::make_unique<Impl>(options.clock != nullptr ? *options.clock : Clock::system(),
                                    options.max_entries)) {}
 
 MemorySessionStore::~MemorySessionStore() = default;
@@ -129,262 +119,179 @@ size_t MemorySessionStore::live_entries() {
   return impl_->entries();
 }
 
-Result<SessionDocument> MemorySessionStore::get_session(std::string_view call_id, const Deadline &deadline) {
-  detail::OpTimer t(impl_->metrics, detail::StoreOp::kGet);
-  auto run = [&]() -> Result<SessionDocument> {
-    VOXLINE_RETURN_IF_ERROR(detail::validate_store_id(call_id, "call id"));
-    VOXLINE_RETURN_IF_ERROR(expired_before_start(deadline, "get"));
-    std::lock_guard<std::mutex> lock(impl_->mu);
-    const SteadyTime now = impl_->clock.now();
-    impl_->maybe_sweep(now);
-    const Impl::Doc *doc = impl_->live_doc(std::string(call_id), now);
+Result<SessionDocument> MemorySessionStore::do_get_session(std::string_view call_id,
+                                                           const Deadline & /*deadline*/) {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  const SteadyTime now = impl_->clock.now();
+  impl_->maybe_sweep(now);
+  const Impl::Doc *doc = impl_->live_doc(std::string(call_id), now);
+  if (doc == nullptr) return not_found(fmt::format("no live session document for {}", call_id));
+  SessionDocument out;
+  out.json = doc->json;
+  out.version = doc->version;
+  out.ttl_remaining = ms_between(now, doc->expires);
+  return out;
+}
+
+Result<uint64_t> MemorySessionStore::do_put_session(std::string_view call_id, std::string json, Millis ttl,
+                                                    uint64_t expected_version,
+                                                    const Deadline & /*deadline*/) {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  const SteadyTime now = impl_->clock.now();
+  impl_->maybe_sweep(now);
+  const std::string key(call_id);
+  Impl::Doc *doc = impl_->live_doc(key, now);
+  if (expected_version == kNewSession && doc != nullptr)
+    return conflict(fmt::format("session {} already exists at version {}", call_id, doc->version));
+  if (expected_version != kNewSession && expected_version != kAnyVersion) {
     if (doc == nullptr) return not_found(fmt::format("no live session document for {}", call_id));
-    SessionDocument out;
-    out.json = doc->json;
-    out.version = doc->version;
-    out.ttl_remaining = ms_between(now, doc->expires);
-    return out;
-  };
-  return t.done(run());
+    if (doc->version != expected_version)
+      return conflict(
+          fmt::format("session {} is at version {}, not {}", call_id, doc->version, expected_version));
+  }
+  if (doc == nullptr) {
+    VOXLINE_RETURN_IF_ERROR(impl_->make_room(now));
+    doc = &impl_->docs[key];
+  }
+  doc->json = std::move(json);
+  doc->version += 1;
+  doc->expires = now + ttl;
+  return doc->version;
 }
 
-Result<uint64_t> MemorySessionStore::put_session(std::string_view call_id, std::string_view json, Millis ttl,
-                                                 uint64_t expected_version, const Deadline &deadline) {
-  detail::OpTimer t(impl_->metrics, detail::StoreOp::kPut);
-  auto run = [&]() -> Result<uint64_t> {
-    VOXLINE_RETURN_IF_ERROR(detail::validate_store_id(call_id, "call id"));
-    VOXLINE_RETURN_IF_ERROR(detail::validate_ttl(ttl, "session ttl"));
-    VOXLINE_ASSIGN_OR_RETURN(std::string doc_text, detail::normalize_document(json));
-    VOXLINE_RETURN_IF_ERROR(expired_before_start(deadline, "put"));
-    std::lock_guard<std::mutex> lock(impl_->mu);
-    const SteadyTime now = impl_->clock.now();
-    impl_->maybe_sweep(now);
-    const std::string key(call_id);
-    Impl::Doc *doc = impl_->live_doc(key, now);
-    if (expected_version == kNewSession && doc != nullptr)
-      return conflict(fmt::format("session {} already exists at version {}", call_id, doc->version));
-    if (expected_version != kNewSession && expected_version != kAnyVersion) {
-      if (doc == nullptr) return not_found(fmt::format("no live session document for {}", call_id));
-      if (doc->version != expected_version)
-        return conflict(
-            fmt::format("session {} is at version {}, not {}", call_id, doc->version, expected_version));
+Status MemorySessionStore::do_delete_session(std::string_view call_id, const Deadline & /*deadline*/) {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  const SteadyTime now = impl_->clock.now();
+  const std::string key(call_id);
+  if (impl_->live_doc(key, now) == nullptr)
+    return not_found(fmt::format("no live session document for {}", call_id));
+  impl_->docs.erase(key);
+  return Status::Ok();
+}
+
+Result<SlotHold> MemorySessionStore::do_hold_slot(std::string_view slot, std::string_view holder,
+                                                  int capacity, Millis ttl, const Deadline & /*deadline*/) {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  const SteadyTime now = impl_->clock.now();
+  impl_->maybe_sweep(now);
+  const std::string key(slot);
+  auto it = impl_->slots.find(key);
+  if (it == impl_->slots.end()) {
+    VOXLINE_RETURN_IF_ERROR(impl_->make_room(now));
+    it = impl_->slots.emplace(key, Impl::Slot{}).first;
+  }
+  Impl::Slot &s = it->second;
+  Impl::purge_slot(s, now);
+  auto mine = s.holds.find(holder);
+  if (mine == s.holds.end()) {
+    const int used = static_cast<int>(s.holds.size()) + s.booked;
+    if (used >= capacity) {
+      SteadyTime earliest = SteadyTime::max();
+      for (const auto &h : s.holds) earliest = std::min(earliest, h.second);
+      return conflict(fmt::format(
+          "slot {} is full: {} held + {} booked of capacity {}{}", slot, s.holds.size(), s.booked, capacity,
+          earliest == SteadyTime::max()
+              ? std::string()
+              : fmt::format("; earliest hold expires in {} ms", ms_between(now, earliest).count())));
     }
-    if (doc == nullptr) {
-      VOXLINE_RETURN_IF_ERROR(impl_->make_room(now));
-      doc = &impl_->docs[key];
+    mine = s.holds.emplace(std::string(holder), now + ttl).first;
+  } else {
+    mine->second = now + ttl;  // same holder again: refresh, never a second unit
+  }
+  SlotHold out;
+  out.state = {static_cast<int>(s.holds.size()), s.booked};
+  out.expires_in = ttl;
+  return out;
+}
+
+Status MemorySessionStore::do_release_slot(std::string_view slot, std::string_view holder,
+                                           const Deadline & /*deadline*/) {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  const SteadyTime now = impl_->clock.now();
+  auto it = impl_->slots.find(std::string(slot));
+  if (it != impl_->slots.end()) {
+    Impl::purge_slot(it->second, now);
+    auto mine = it->second.holds.find(holder);
+    if (mine != it->second.holds.end()) {
+      it->second.holds.erase(mine);
+      if (it->second.holds.empty() && it->second.booked == 0) impl_->slots.erase(it);
+      return Status::Ok();
     }
-    doc->json = std::move(doc_text);
-    doc->version += 1;
-    doc->expires = now + ttl;
-    return doc->version;
-  };
-  return t.done(run());
+  }
+  return not_found(fmt::format("{} holds nothing live on slot {}", holder, slot));
 }
 
-Result<SessionDocument> MemorySessionStore::patch_session(std::string_view call_id,
-                                                          std::string_view merge_patch, Millis ttl,
-                                                          uint64_t expected_version,
-                                                          const Deadline &deadline) {
-  detail::OpTimer t(impl_->metrics, detail::StoreOp::kPatch);
-  return t.done(SessionStore::patch_session(call_id, merge_patch, ttl, expected_version, deadline));
-}
-
-Status MemorySessionStore::delete_session(std::string_view call_id, const Deadline &deadline) {
-  detail::OpTimer t(impl_->metrics, detail::StoreOp::kDelete);
-  auto run = [&]() -> Status {
-    VOXLINE_RETURN_IF_ERROR(detail::validate_store_id(call_id, "call id"));
-    VOXLINE_RETURN_IF_ERROR(expired_before_start(deadline, "delete"));
-    std::lock_guard<std::mutex> lock(impl_->mu);
-    const SteadyTime now = impl_->clock.now();
-    const std::string key(call_id);
-    if (impl_->live_doc(key, now) == nullptr)
-      return not_found(fmt::format("no live session document for {}", call_id));
-    impl_->docs.erase(key);
-    return Status::Ok();
-  };
-  return t.done(run());
-}
-
-Result<SlotHold> MemorySessionStore::hold_slot(std::string_view slot, std::string_view holder, int capacity,
-                                               Millis ttl, const Deadline &deadline) {
-  detail::OpTimer t(impl_->metrics, detail::StoreOp::kHold);
-  auto run = [&]() -> Result<SlotHold> {
-    VOXLINE_RETURN_IF_ERROR(detail::validate_store_id(slot, "slot id"));
-    VOXLINE_RETURN_IF_ERROR(detail::validate_store_id(holder, "holder id"));
-    VOXLINE_RETURN_IF_ERROR(detail::validate_ttl(ttl, "hold ttl"));
-    if (capacity < 1 || capacity > kMaxCapacity)
-      return invalid_argument(fmt::format("slot capacity must be in 1..{}, got {}", kMaxCapacity, capacity));
-    VOXLINE_RETURN_IF_ERROR(expired_before_start(deadline, "hold"));
-    std::lock_guard<std::mutex> lock(impl_->mu);
-    const SteadyTime now = impl_->clock.now();
-    impl_->maybe_sweep(now);
-    const std::string key(slot);
-    auto it = impl_->slots.find(key);
-    if (it == impl_->slots.end()) {
-      VOXLINE_RETURN_IF_ERROR(impl_->make_room(now));
-      it = impl_->slots.emplace(key, Impl::Slot{}).first;
-    }
+Result<SlotState> MemorySessionStore::do_confirm_slot(std::string_view slot, std::string_view holder,
+                                                      Millis retention, const Deadline & /*deadline*/) {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  const SteadyTime now = impl_->clock.now();
+  auto it = impl_->slots.find(std::string(slot));
+  if (it != impl_->slots.end()) {
     Impl::Slot &s = it->second;
     Impl::purge_slot(s, now);
     auto mine = s.holds.find(holder);
-    if (mine == s.holds.end()) {
-      const int used = static_cast<int>(s.holds.size()) + s.booked;
-      if (used >= capacity) {
-        SteadyTime earliest = SteadyTime::max();
-        for (const auto &h : s.holds) earliest = std::min(earliest, h.second);
-        return conflict(fmt::format(
-            "slot {} is full: {} held + {} booked of capacity {}{}", slot, s.holds.size(), s.booked, capacity,
-            earliest == SteadyTime::max()
-                ? std::string()
-                : fmt::format("; earliest hold expires in {} ms", ms_between(now, earliest).count())));
-      }
-      mine = s.holds.emplace(std::string(holder), now + ttl).first;
-    } else {
-      mine->second = now + ttl;  // same holder again: refresh, never a second unit
+    if (mine != s.holds.end()) {
+      s.holds.erase(mine);
+      s.booked += 1;
+      s.booked_until = std::max(s.booked_until, now + retention);
+      return SlotState{static_cast<int>(s.holds.size()), s.booked};
     }
-    SlotHold out;
-    out.state = {static_cast<int>(s.holds.size()), s.booked};
-    out.expires_in = ttl;
-    return out;
-  };
-  return t.done(run());
-}
-
-Status MemorySessionStore::release_slot(std::string_view slot, std::string_view holder,
-                                        const Deadline &deadline) {
-  detail::OpTimer t(impl_->metrics, detail::StoreOp::kRelease);
-  auto run = [&]() -> Status {
-    VOXLINE_RETURN_IF_ERROR(detail::validate_store_id(slot, "slot id"));
-    VOXLINE_RETURN_IF_ERROR(detail::validate_store_id(holder, "holder id"));
-    VOXLINE_RETURN_IF_ERROR(expired_before_start(deadline, "release"));
-    std::lock_guard<std::mutex> lock(impl_->mu);
-    const SteadyTime now = impl_->clock.now();
-    auto it = impl_->slots.find(std::string(slot));
-    if (it != impl_->slots.end()) {
-      Impl::purge_slot(it->second, now);
-      auto mine = it->second.holds.find(holder);
-      if (mine != it->second.holds.end()) {
-        it->second.holds.erase(mine);
-        if (it->second.holds.empty() && it->second.booked == 0) impl_->slots.erase(it);
-        return Status::Ok();
-      }
-    }
-    return not_found(fmt::format("{} holds nothing live on slot {}", holder, slot));
-  };
-  return t.done(run());
-}
-
-Result<SlotState> MemorySessionStore::confirm_slot(std::string_view slot, std::string_view holder,
-                                                   Millis retention, const Deadline &deadline) {
-  detail::OpTimer t(impl_->metrics, detail::StoreOp::kConfirm);
-  auto run = [&]() -> Result<SlotState> {
-    VOXLINE_RETURN_IF_ERROR(detail::validate_store_id(slot, "slot id"));
-    VOXLINE_RETURN_IF_ERROR(detail::validate_store_id(holder, "holder id"));
-    VOXLINE_RETURN_IF_ERROR(detail::validate_ttl(retention, "booking retention"));
-    VOXLINE_RETURN_IF_ERROR(expired_before_start(deadline, "confirm"));
-    std::lock_guard<std::mutex> lock(impl_->mu);
-    const SteadyTime now = impl_->clock.now();
-    auto it = impl_->slots.find(std::string(slot));
-    if (it != impl_->slots.end()) {
-      Impl::Slot &s = it->second;
-      Impl::purge_slot(s, now);
-      auto mine = s.holds.find(holder);
-      if (mine != s.holds.end()) {
-        s.holds.erase(mine);
-        s.booked += 1;
-        s.booked_until = std::max(s.booked_until, now + retention);
-        return SlotState{static_cast<int>(s.holds.size()), s.booked};
-      }
-    }
-    return not_found(fmt::format("{} holds nothing live on slot {} to confirm", holder, slot));
-  };
-  return t.done(run());
-}
-
-Result<SlotState> MemorySessionStore::cancel_booking(std::string_view slot, const Deadline &deadline) {
-  detail::OpTimer t(impl_->metrics, detail::StoreOp::kCancel);
-  auto run = [&]() -> Result<SlotState> {
-    VOXLINE_RETURN_IF_ERROR(detail::validate_store_id(slot, "slot id"));
-    VOXLINE_RETURN_IF_ERROR(expired_before_start(deadline, "cancel_booking"));
-    std::lock_guard<std::mutex> lock(impl_->mu);
-    const SteadyTime now = impl_->clock.now();
-    auto it = impl_->slots.find(std::string(slot));
-    if (it == impl_->slots.end() || (Impl::purge_slot(it->second, now), it->second.booked == 0))
-      return not_found(fmt::format("slot {} has no booking to cancel", slot));
-    Impl::Slot &s = it->second;
-    s.booked -= 1;
-    SlotState out{static_cast<int>(s.holds.size()), s.booked};
-    if (s.holds.empty() && s.booked == 0) impl_->slots.erase(it);
-    return out;
-  };
-  return t.done(run());
-}
-
-Result<SlotState> MemorySessionStore::slot_state(std::string_view slot, const Deadline &deadline) {
-  detail::OpTimer t(impl_->metrics, detail::StoreOp::kSlotState);
-  auto run = [&]() -> Result<SlotState> {
-    VOXLINE_RETURN_IF_ERROR(detail::validate_store_id(slot, "slot id"));
-    VOXLINE_RETURN_IF_ERROR(expired_before_start(deadline, "slot_state"));
-    std::lock_guard<std::mutex> lock(impl_->mu);
-    return impl_->state_of(std::string(slot), impl_->clock.now());
-  };
-  return t.done(run());
-}
-
-Result<RateDecision> MemorySessionStore::check_rate(std::string_view caller, int limit, Millis window,
-                                                    const Deadline &deadline) {
-  detail::OpTimer t(impl_->metrics, detail::StoreOp::kRate);
-  auto run = [&]() -> Result<RateDecision> {
-    VOXLINE_RETURN_IF_ERROR(detail::validate_store_id(caller, "caller id"));
-    VOXLINE_RETURN_IF_ERROR(detail::validate_ttl(window, "rate window"));
-    if (limit < 1 || limit > kMaxCapacity)
-      return invalid_argument(fmt::format("rate limit must be in 1..{}, got {}", kMaxCapacity, limit));
-    VOXLINE_RETURN_IF_ERROR(expired_before_start(deadline, "check_rate"));
-    std::lock_guard<std::mutex> lock(impl_->mu);
-    const SteadyTime now = impl_->clock.now();
-    impl_->maybe_sweep(now);
-    const std::string key(caller);
-    auto it = impl_->rates.find(key);
-    if (it == impl_->rates.end()) {
-      VOXLINE_RETURN_IF_ERROR(impl_->make_room(now));
-      it = impl_->rates.emplace(key, Impl::Rate{}).first;
-    }
-    Impl::Rate &r = it->second;
-    r.window = window;
-    Impl::purge_rate(r, now);
-    RateDecision d;
-    if (static_cast<int>(r.accepted.size()) >= limit) {
-      d.allowed = false;
-      d.remaining = 0;
-      // The oldest counted attempt that must leave for one more to fit.
-      const SteadyTime frees = r.accepted[r.accepted.size() - static_cast<size_t>(limit)] + window;
-      d.retry_after = std::max(ms_between(now, frees), Millis(1));
-      return d;
-    }
-    r.accepted.push_back(now);
-    d.allowed = true;
-    d.remaining = limit - static_cast<int>(r.accepted.size());
-    return d;
-  };
-  return t.done(run());
-}
-
-HealthCheck MemorySessionStore::ping(const Deadline &deadline) {
-  detail::OpTimer t(impl_->metrics, detail::StoreOp::kPing);
-  const auto start = std::chrono::steady_clock::now();
-  HealthCheck check;
-  check.component = "storage.session_store.memory";
-  Status s = expired_before_start(deadline, "ping");
-  if (s.ok()) {
-    std::lock_guard<std::mutex> lock(impl_->mu);
-    check.detail = fmt::format("in-process, {} entries", impl_->entries());
-  } else {
-    check.detail = s.to_string();
   }
-  check.ok = s.ok();
-  check.latency_ms = elapsed_ms(start, std::chrono::steady_clock::now());
-  t.done(s);
-  return check;
+  return not_found(fmt::format("{} holds nothing live on slot {} to confirm", holder, slot));
+}
+
+Result<SlotState> MemorySessionStore::do_cancel_booking(std::string_view slot,
+                                                        const Deadline & /*deadline*/) {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  const SteadyTime now = impl_->clock.now();
+  auto it = impl_->slots.find(std::string(slot));
+  if (it == impl_->slots.end() || (Impl::purge_slot(it->second, now), it->second.booked == 0))
+    return not_found(fmt::format("slot {} has no booking to cancel", slot));
+  Impl::Slot &s = it->second;
+  s.booked -= 1;
+  SlotState out{static_cast<int>(s.holds.size()), s.booked};
+  if (s.holds.empty() && s.booked == 0) impl_->slots.erase(it);
+  return out;
+}
+
+Result<SlotState> MemorySessionStore::do_slot_state(std::string_view slot, const Deadline & /*deadline*/) {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  return impl_->state_of(std::string(slot), impl_->clock.now());
+}
+
+Result<RateDecision> MemorySessionStore::do_check_rate(std::string_view caller, int limit, Millis window,
+                                                       const Deadline & /*deadline*/) {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  const SteadyTime now = impl_->clock.now();
+  impl_->maybe_sweep(now);
+  const std::string key(caller);
+  auto it = impl_->rates.find(key);
+  if (it == impl_->rates.end()) {
+    VOXLINE_RETURN_IF_ERROR(impl_->make_room(now));
+    it = impl_->rates.emplace(key, Impl::Rate{}).first;
+  }
+  Impl::Rate &r = it->second;
+  r.window = window;
+  Impl::purge_rate(r, now);
+  RateDecision d;
+  if (static_cast<int>(r.accepted.size()) >= limit) {
+    d.allowed = false;
+    d.remaining = 0;
+    // The oldest counted attempt that must leave for one more to fit.
+    const SteadyTime frees = r.accepted[r.accepted.size() - static_cast<size_t>(limit)] + window;
+    d.retry_after = std::max(ms_between(now, frees), Millis(1));
+    return d;
+  }
+  r.accepted.push_back(now);
+  d.allowed = true;
+  d.remaining = limit - static_cast<int>(r.accepted.size());
+  return d;
+}
+
+Status MemorySessionStore::do_ping(const Deadline &, std::string &detail) {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  detail = fmt::format("in-process, {} entries", impl_->entries());
+  return Status::Ok();
 }
 
 }  // namespace voxline

@@ -42,22 +42,24 @@ Result<std::vector<int64_t>> int_array(const redisReply &r, size_t n, const char
   return out;
 }
 
-Status expired_before_start(const Deadline &deadline, const char *op) {
-  if (deadline.expired())
-    return timeout_error(fmt::format("session store {}: deadline expired before start", op));
-  return Status::Ok();
-}
-
 }  // namespace
 
+// What create() checked, handed to the constructor.
+struct RedisSessionStore::Setup {
+  detail::RedisEndpoint endpoint;
+  RedisSessionStoreOptions options;
+  MetricsRegistry &registry;
+  Logger &logger;
+};
+
 struct RedisSessionStore::Impl {
-  Impl(detail::RedisEndpoint ep, RedisSessionStoreOptions opts, MetricsRegistry &registry, Logger &log)
+  Impl(detail::RedisEndpoint ep, const RedisSessionStoreOptions &opts, detail::StoreMetrics &m, Logger &log)
       : endpoint(ep),
         redacted(ep.redacted()),
         prefix(opts.key_prefix),
         logger(log),
-        metrics(registry, "redis"),
-        pool(std::move(ep), make_pool_options(opts), metrics, log) {}
+        metrics(m),
+        pool(std::move(ep), make_pool_options(opts), m, log) {}
 
   static detail::RedisPoolOptions make_pool_options(const RedisSessionStoreOptions &o) {
     detail::RedisPoolOptions p;
@@ -72,7 +74,7 @@ struct RedisSessionStore::Impl {
   const std::string redacted;
   const std::string prefix;
   Logger &logger;
-  detail::StoreMetrics metrics;
+  detail::StoreMetrics &metrics;  // the SessionStore's
   detail::RedisPool pool;
 
   std::mutex sha_mu;
@@ -154,209 +156,131 @@ Result<std::unique_ptr<RedisSessionStore>> RedisSessionStore::create(RedisSessio
   Logger &logger = options.logger != nullptr ? *options.logger : default_logger();
   if (!ep.password.empty()) (void)logger.redactor().add_secret(ep.password);
   MetricsRegistry &registry = options.metrics != nullptr ? *options.metrics : MetricsRegistry::global();
-  auto impl = std::make_unique<Impl>(std::move(ep), std::move(options), registry, logger);
-  return std::unique_ptr<RedisSessionStore>(new RedisSessionStore(std::move(impl)));
+  return std::unique_ptr<RedisSessionStore>(
+      new RedisSessionStore(Setup{std::move(ep), std::move(options), registry, logger}));
 }
 
-RedisSessionStore::RedisSessionStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+RedisSessionStore::RedisSessionStore(Setup setup)
+    : SessionStore("redis", setup.registry),
+      impl_(std::make_unique<Impl>(std::move(setup.endpoint), setup.options, store_metrics(), setup.logger)) {
+}
 RedisSessionStore::~RedisSessionStore() = default;
 
 const std::string &RedisSessionStore::redacted_url() const noexcept {
   return impl_->redacted;
 }
 
-Result<SessionDocument> RedisSessionStore::get_session(std::string_view call_id, const Deadline &deadline) {
-  detail::OpTimer t(impl_->metrics, detail::StoreOp::kGet);
-  auto run = [&]() -> Result<SessionDocument> {
-    VOXLINE_RETURN_IF_ERROR(detail::validate_store_id(call_id, "call id"));
-    VOXLINE_RETURN_IF_ERROR(expired_before_start(deadline, "get"));
-    VOXLINE_ASSIGN_OR_RETURN(
-        RedisReplyPtr r, impl_->eval(RedisScript::kGetSession, {impl_->session_key(call_id)}, {}, deadline));
-    if (r->type == REDIS_REPLY_NIL) return not_found(fmt::format("no live session document for {}", call_id));
-    if (r->type != REDIS_REPLY_ARRAY || r->elements != 3 || r->element[0]->type != REDIS_REPLY_STRING ||
-        r->element[1]->type != REDIS_REPLY_INTEGER || r->element[2]->type != REDIS_REPLY_INTEGER)
-      return protocol_error("redis get_session: unexpected reply shape");
-    SessionDocument out;
-    out.json = std::string(reply_text(*r->element[0]));
-    out.version = static_cast<uint64_t>(r->element[1]->integer);
-    out.ttl_remaining = Millis(std::max<long long>(r->element[2]->integer, 0));
-    return out;
-  };
-  return t.done(run());
+Result<SessionDocument> RedisSessionStore::do_get_session(std::string_view call_id,
+                                                          const Deadline &deadline) {
+  VOXLINE_ASSIGN_OR_RETURN(
+      RedisReplyPtr r, impl_->eval(RedisScript::kGetSession, {impl_->session_key(call_id)}, {}, deadline));
+  if (r->type == REDIS_REPLY_NIL) return not_found(fmt::format("no live session document for {}", call_id));
+  if (r->type != REDIS_REPLY_ARRAY || r->elements != 3 || r->element[0]->type != REDIS_REPLY_STRING ||
+      r->element[1]->type != REDIS_REPLY_INTEGER || r->element[2]->type != REDIS_REPLY_INTEGER)
+    return protocol_error("redis get_session: unexpected reply shape");
+  SessionDocument out;
+  out.json = std::string(reply_text(*r->element[0]));
+  out.version = static_cast<uint64_t>(r->element[1]->integer);
+  out.ttl_remaining = Millis(std::max<long long>(r->element[2]->integer, 0));
+  return out;
 }
 
-Result<uint64_t> RedisSessionStore::put_session(std::string_view call_id, std::string_view json, Millis ttl,
-                                                uint64_t expected_version, const Deadline &deadline) {
-  detail::OpTimer t(impl_->metrics, detail::StoreOp::kPut);
-  auto run = [&]() -> Result<uint64_t> {
-    VOXLINE_RETURN_IF_ERROR(detail::validate_store_id(call_id, "call id"));
-    VOXLINE_RETURN_IF_ERROR(detail::validate_ttl(ttl, "session ttl"));
-    VOXLINE_ASSIGN_OR_RETURN(std::string doc, detail::normalize_document(json));
-    VOXLINE_RETURN_IF_ERROR(expired_before_start(deadline, "put"));
-    const std::string expected = expected_version == kAnyVersion ? "any" : std::to_string(expected_version);
-    VOXLINE_ASSIGN_OR_RETURN(RedisReplyPtr r,
-                             impl_->eval(RedisScript::kPutSession, {impl_->session_key(call_id)},
-                                         {std::move(doc), expected, std::to_string(ttl.count())}, deadline));
-    VOXLINE_ASSIGN_OR_RETURN(std::vector<int64_t> v, int_array(*r, 2, "put_session"));
-    if (v[0] == -1) {
-      if (expected_version == kNewSession)
-        return conflict(fmt::format("session {} already exists at version {}", call_id, v[1]));
-      return conflict(fmt::format("session {} is at version {}, not {}", call_id, v[1], expected_version));
-    }
-    if (v[0] == -2) return not_found(fmt::format("no live session document for {}", call_id));
-    return static_cast<uint64_t>(v[1]);
-  };
-  return t.done(run());
+Result<uint64_t> RedisSessionStore::do_put_session(std::string_view call_id, std::string json, Millis ttl,
+                                                   uint64_t expected_version, const Deadline &deadline) {
+  const std::string expected = expected_version == kAnyVersion ? "any" : std::to_string(expected_version);
+  VOXLINE_ASSIGN_OR_RETURN(RedisReplyPtr r,
+                           impl_->eval(RedisScript::kPutSession, {impl_->session_key(call_id)},
+                                       {std::move(json), expected, std::to_string(ttl.count())}, deadline));
+  VOXLINE_ASSIGN_OR_RETURN(std::vector<int64_t> v, int_array(*r, 2, "put_session"));
+  if (v[0] == -1) {
+    if (expected_version == kNewSession)
+      return conflict(fmt::format("session {} already exists at version {}", call_id, v[1]));
+    return conflict(fmt::format("session {} is at version {}, not {}", call_id, v[1], expected_version));
+  }
+  if (v[0] == -2) return not_found(fmt::format("no live session document for {}", call_id));
+  return static_cast<uint64_t>(v[1]);
 }
 
-Result<SessionDocument> RedisSessionStore::patch_session(std::string_view call_id,
-                                                         std::string_view merge_patch, Millis ttl,
-                                                         uint64_t expected_version,
-                                                         const Deadline &deadline) {
-  detail::OpTimer t(impl_->metrics, detail::StoreOp::kPatch);
-  return t.done(SessionStore::patch_session(call_id, merge_patch, ttl, expected_version, deadline));
+Status RedisSessionStore::do_delete_session(std::string_view call_id, const Deadline &deadline) {
+  const std::string key = impl_->session_key(call_id);
+  VOXLINE_ASSIGN_OR_RETURN(RedisReplyPtr r, impl_->command({"DEL", key}, deadline));
+  if (r->type != REDIS_REPLY_INTEGER) return protocol_error("redis DEL: expected an integer");
+  if (r->integer == 0) return not_found(fmt::format("no live session document for {}", call_id));
+  return Status::Ok();
 }
 
-Status RedisSessionStore::delete_session(std::string_view call_id, const Deadline &deadline) {
-  detail::OpTimer t(impl_->metrics, detail::StoreOp::kDelete);
-  auto run = [&]() -> Status {
-    VOXLINE_RETURN_IF_ERROR(detail::validate_store_id(call_id, "call id"));
-    VOXLINE_RETURN_IF_ERROR(expired_before_start(deadline, "delete"));
-    const std::string key = impl_->session_key(call_id);
-    VOXLINE_ASSIGN_OR_RETURN(RedisReplyPtr r, impl_->command({"DEL", key}, deadline));
-    if (r->type != REDIS_REPLY_INTEGER) return protocol_error("redis DEL: expected an integer");
-    if (r->integer == 0) return not_found(fmt::format("no live session document for {}", call_id));
-    return Status::Ok();
-  };
-  return t.done(run());
+Result<SlotHold> RedisSessionStore::do_hold_slot(std::string_view slot, std::string_view holder, int capacity,
+                                                 Millis ttl, const Deadline &deadline) {
+  VOXLINE_ASSIGN_OR_RETURN(
+      RedisReplyPtr r,
+      impl_->eval(RedisScript::kHold, impl_->slot_keys(slot),
+                  {std::string(holder), std::to_string(capacity), std::to_string(ttl.count())}, deadline));
+  VOXLINE_ASSIGN_OR_RETURN(std::vector<int64_t> v, int_array(*r, 4, "hold_slot"));
+  if (v[0] != 1)
+    return conflict(
+        fmt::format("slot {} is full: {} held + {} booked of capacity {}{}", slot, v[1], v[2], capacity,
+                    v[3] >= 0 ? fmt::format("; earliest hold expires in {} ms", v[3]) : std::string()));
+  SlotHold out;
+  out.state = {static_cast<int>(v[1]), static_cast<int>(v[2])};
+  out.expires_in = Millis(v[3]);
+  return out;
 }
 
-Result<SlotHold> RedisSessionStore::hold_slot(std::string_view slot, std::string_view holder, int capacity,
-                                              Millis ttl, const Deadline &deadline) {
-  detail::OpTimer t(impl_->metrics, detail::StoreOp::kHold);
-  auto run = [&]() -> Result<SlotHold> {
-    VOXLINE_RETURN_IF_ERROR(detail::validate_store_id(slot, "slot id"));
-    VOXLINE_RETURN_IF_ERROR(detail::validate_store_id(holder, "holder id"));
-    VOXLINE_RETURN_IF_ERROR(detail::validate_ttl(ttl, "hold ttl"));
-    if (capacity < 1 || capacity > kMaxCapacity)
-      return invalid_argument(fmt::format("slot capacity must be in 1..{}, got {}", kMaxCapacity, capacity));
-    VOXLINE_RETURN_IF_ERROR(expired_before_start(deadline, "hold"));
-    VOXLINE_ASSIGN_OR_RETURN(
-        RedisReplyPtr r,
-        impl_->eval(RedisScript::kHold, impl_->slot_keys(slot),
-                    {std::string(holder), std::to_string(capacity), std::to_string(ttl.count())}, deadline));
-    VOXLINE_ASSIGN_OR_RETURN(std::vector<int64_t> v, int_array(*r, 4, "hold_slot"));
-    if (v[0] != 1)
-      return conflict(
-          fmt::format("slot {} is full: {} held + {} booked of capacity {}{}", slot, v[1], v[2], capacity,
-                      v[3] >= 0 ? fmt::format("; earliest hold expires in {} ms", v[3]) : std::string()));
-    SlotHold out;
-    out.state = {static_cast<int>(v[1]), static_cast<int>(v[2])};
-    out.expires_in = Millis(v[3]);
-    return out;
-  };
-  return t.done(run());
+Status RedisSessionStore::do_release_slot(std::string_view slot, std::string_view holder,
+                                          const Deadline &deadline) {
+  VOXLINE_ASSIGN_OR_RETURN(RedisReplyPtr r, impl_->eval(RedisScript::kRelease, {impl_->slot_keys(slot)[0]},
+                                                        {std::string(holder)}, deadline));
+  if (r->type != REDIS_REPLY_INTEGER) return protocol_error("redis release_slot: expected an integer");
+  if (r->integer == 0) return not_found(fmt::format("{} holds nothing live on slot {}", holder, slot));
+  return Status::Ok();
 }
 
-Status RedisSessionStore::release_slot(std::string_view slot, std::string_view holder,
-                                       const Deadline &deadline) {
-  detail::OpTimer t(impl_->metrics, detail::StoreOp::kRelease);
-  auto run = [&]() -> Status {
-    VOXLINE_RETURN_IF_ERROR(detail::validate_store_id(slot, "slot id"));
-    VOXLINE_RETURN_IF_ERROR(detail::validate_store_id(holder, "holder id"));
-    VOXLINE_RETURN_IF_ERROR(expired_before_start(deadline, "release"));
-    VOXLINE_ASSIGN_OR_RETURN(RedisReplyPtr r, impl_->eval(RedisScript::kRelease, {impl_->slot_keys(slot)[0]},
-                                                          {std::string(holder)}, deadline));
-    if (r->type != REDIS_REPLY_INTEGER) return protocol_error("redis release_slot: expected an integer");
-    if (r->integer == 0) return not_found(fmt::format("{} holds nothing live on slot {}", holder, slot));
-    return Status::Ok();
-  };
-  return t.done(run());
+Result<SlotState> RedisSessionStore::do_confirm_slot(std::string_view slot, std::string_view holder,
+                                                     Millis retention, const Deadline &deadline) {
+  VOXLINE_ASSIGN_OR_RETURN(RedisReplyPtr r,
+                           impl_->eval(RedisScript::kConfirm, impl_->slot_keys(slot),
+                                       {std::string(holder), std::to_string(retention.count())}, deadline));
+  VOXLINE_ASSIGN_OR_RETURN(std::vector<int64_t> v, int_array(*r, 3, "confirm_slot"));
+  if (v[0] != 1) return not_found(fmt::format("{} holds nothing live on slot {} to confirm", holder, slot));
+  return SlotState{static_cast<int>(v[1]), static_cast<int>(v[2])};
 }
 
-Result<SlotState> RedisSessionStore::confirm_slot(std::string_view slot, std::string_view holder,
-                                                  Millis retention, const Deadline &deadline) {
-  detail::OpTimer t(impl_->metrics, detail::StoreOp::kConfirm);
-  auto run = [&]() -> Result<SlotState> {
-    VOXLINE_RETURN_IF_ERROR(detail::validate_store_id(slot, "slot id"));
-    VOXLINE_RETURN_IF_ERROR(detail::validate_store_id(holder, "holder id"));
-    VOXLINE_RETURN_IF_ERROR(detail::validate_ttl(retention, "booking retention"));
-    VOXLINE_RETURN_IF_ERROR(expired_before_start(deadline, "confirm"));
-    VOXLINE_ASSIGN_OR_RETURN(RedisReplyPtr r,
-                             impl_->eval(RedisScript::kConfirm, impl_->slot_keys(slot),
-                                         {std::string(holder), std::to_string(retention.count())}, deadline));
-    VOXLINE_ASSIGN_OR_RETURN(std::vector<int64_t> v, int_array(*r, 3, "confirm_slot"));
-    if (v[0] != 1) return not_found(fmt::format("{} holds nothing live on slot {} to confirm", holder, slot));
-    return SlotState{static_cast<int>(v[1]), static_cast<int>(v[2])};
-  };
-  return t.done(run());
+Result<SlotState> RedisSessionStore::do_cancel_booking(std::string_view slot, const Deadline &deadline) {
+  VOXLINE_ASSIGN_OR_RETURN(RedisReplyPtr r,
+                           impl_->eval(RedisScript::kCancel, impl_->slot_keys(slot), {}, deadline));
+  VOXLINE_ASSIGN_OR_RETURN(std::vector<int64_t> v, int_array(*r, 3, "cancel_booking"));
+  if (v[0] != 1) return not_found(fmt::format("slot {} has no booking to cancel", slot));
+  return SlotState{static_cast<int>(v[1]), static_cast<int>(v[2])};
 }
 
-Result<SlotState> RedisSessionStore::cancel_booking(std::string_view slot, const Deadline &deadline) {
-  detail::OpTimer t(impl_->metrics, detail::StoreOp::kCancel);
-  auto run = [&]() -> Result<SlotState> {
-    VOXLINE_RETURN_IF_ERROR(detail::validate_store_id(slot, "slot id"));
-    VOXLINE_RETURN_IF_ERROR(expired_before_start(deadline, "cancel_booking"));
-    VOXLINE_ASSIGN_OR_RETURN(RedisReplyPtr r,
-                             impl_->eval(RedisScript::kCancel, impl_->slot_keys(slot), {}, deadline));
-    VOXLINE_ASSIGN_OR_RETURN(std::vector<int64_t> v, int_array(*r, 3, "cancel_booking"));
-    if (v[0] != 1) return not_found(fmt::format("slot {} has no booking to cancel", slot));
-    return SlotState{static_cast<int>(v[1]), static_cast<int>(v[2])};
-  };
-  return t.done(run());
+Result<SlotState> RedisSessionStore::do_slot_state(std::string_view slot, const Deadline &deadline) {
+  VOXLINE_ASSIGN_OR_RETURN(RedisReplyPtr r,
+                           impl_->eval(RedisScript::kSlotState, impl_->slot_keys(slot), {}, deadline));
+  VOXLINE_ASSIGN_OR_RETURN(std::vector<int64_t> v, int_array(*r, 2, "slot_state"));
+  return SlotState{static_cast<int>(v[0]), static_cast<int>(v[1])};
 }
 
-Result<SlotState> RedisSessionStore::slot_state(std::string_view slot, const Deadline &deadline) {
-  detail::OpTimer t(impl_->metrics, detail::StoreOp::kSlotState);
-  auto run = [&]() -> Result<SlotState> {
-    VOXLINE_RETURN_IF_ERROR(detail::validate_store_id(slot, "slot id"));
-    VOXLINE_RETURN_IF_ERROR(expired_before_start(deadline, "slot_state"));
-    VOXLINE_ASSIGN_OR_RETURN(RedisReplyPtr r,
-                             impl_->eval(RedisScript::kSlotState, impl_->slot_keys(slot), {}, deadline));
-    VOXLINE_ASSIGN_OR_RETURN(std::vector<int64_t> v, int_array(*r, 2, "slot_state"));
-    return SlotState{static_cast<int>(v[0]), static_cast<int>(v[1])};
-  };
-  return t.done(run());
+Result<RateDecision> RedisSessionStore::do_check_rate(std::string_view caller, int limit, Millis window,
+                                                      const Deadline &deadline) {
+  VOXLINE_ASSIGN_OR_RETURN(RedisReplyPtr r,
+                           impl_->eval(RedisScript::kRate, impl_->rate_keys(caller),
+                                       {std::to_string(limit), std::to_string(window.count())}, deadline));
+  VOXLINE_ASSIGN_OR_RETURN(std::vector<int64_t> v, int_array(*r, 3, "check_rate"));
+  RateDecision d;
+  d.allowed = v[0] == 1;
+  d.remaining = static_cast<int>(v[1]);
+  d.retry_after = Millis(v[2]);
+  return d;
 }
 
-Result<RateDecision> RedisSessionStore::check_rate(std::string_view caller, int limit, Millis window,
-                                                   const Deadline &deadline) {
-  detail::OpTimer t(impl_->metrics, detail::StoreOp::kRate);
-  auto run = [&]() -> Result<RateDecision> {
-    VOXLINE_RETURN_IF_ERROR(detail::validate_store_id(caller, "caller id"));
-    VOXLINE_RETURN_IF_ERROR(detail::validate_ttl(window, "rate window"));
-    if (limit < 1 || limit > kMaxCapacity)
-      return invalid_argument(fmt::format("rate limit must be in 1..{}, got {}", kMaxCapacity, limit));
-    VOXLINE_RETURN_IF_ERROR(expired_before_start(deadline, "check_rate"));
-    VOXLINE_ASSIGN_OR_RETURN(RedisReplyPtr r,
-                             impl_->eval(RedisScript::kRate, impl_->rate_keys(caller),
-                                         {std::to_string(limit), std::to_string(window.count())}, deadline));
-    VOXLINE_ASSIGN_OR_RETURN(std::vector<int64_t> v, int_array(*r, 3, "check_rate"));
-    RateDecision d;
-    d.allowed = v[0] == 1;
-    d.remaining = static_cast<int>(v[1]);
-    d.retry_after = Millis(v[2]);
-    return d;
-  };
-  return t.done(run());
-}
-
-HealthCheck RedisSessionStore::ping(const Deadline &deadline) {
-  detail::OpTimer t(impl_->metrics, detail::StoreOp::kPing);
-  const auto start = std::chrono::steady_clock::now();
-  HealthCheck check;
-  check.component = "storage.session_store.redis";
+Status RedisSessionStore::do_ping(const Deadline &deadline, std::string &detail) {
   auto r = impl_->command({"PING"}, deadline);
   Status s = r.ok() ? Status::Ok() : r.status();
   if (s.ok() && !((*r)->type == REDIS_REPLY_STATUS && reply_text(**r) == "PONG"))
     s = protocol_error("redis PING: expected PONG");
-  check.latency_ms = elapsed_ms(start, std::chrono::steady_clock::now());
-  check.ok = s.ok();
-  check.detail = s.ok()
-                     ? fmt::format("PONG from {}", impl_->redacted)
-                     : impl_->logger.redactor().redact(fmt::format("{}: {}", impl_->redacted, s.to_string()));
-  t.done(s);
-  return check;
+  detail = s.ok() ? fmt::format("PONG from {}", impl_->redacted)
+                  : impl_->logger.redactor().redact(fmt::format("{}: {}", impl_->redacted, s.to_string()));
+  return s;
 }
 
 }  // namespace voxline
