@@ -28,6 +28,8 @@ const char *status_code_name(StatusCode code) noexcept {
   return "UNKNOWN";
 }
 
+StatusDetail::~StatusDetail() = default;
+
 Status::Status(StatusCode code, std::string message) : code_(code), message_(std::move(message)) {}
 
 Status Status::from_external(StatusCode code, std::string_view context, std::string_view text,
@@ -55,7 +57,15 @@ Status Status::with_context(std::string_view context) const {
   std::string msg(context);
   msg += ": ";
   msg += message_;
-  return Status(code_, std::move(msg));
+  Status out(code_, std::move(msg));
+  out.detail_ = detail_;
+  return out;
+}
+
+Status Status::with_detail(std::shared_ptr<const StatusDetail> detail) const {
+  Status out = *this;
+  if (!ok()) out.detail_ = std::move(detail);
+  return out;
 }
 
 Status invalid_argument(std::string m) {

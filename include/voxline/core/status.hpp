@@ -11,10 +11,16 @@
 //   Status s = queue.push(frame);
 //   if (!s.ok()) VOXLINE_LOG_WARN(log, "dropped frame: {}", s.to_string());
 //
-// Thread-safety: a Status is a value; distinct objects may be used from any thread.
+// A Status may carry a structured detail (StatusDetail) for callers that act on more than the
+// code, e.g. storage's DbError naming the constraint a row broke:
+//   if (const DbError *e = s.detail_as<DbError>()) ... e->constraint ...
+//
+// Thread-safety: a Status is a value; distinct objects may be used from any thread (the detail
+// is immutable and shared between copies).
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -47,6 +53,14 @@ enum class StatusCode : int {
 // Static, never-NULL name of a code, e.g. "TIMEOUT".
 VOXLINE_API const char *status_code_name(StatusCode code) noexcept;
 
+// Structured data about an error, attached to a Status by the layer that knows it. Immutable.
+class VOXLINE_API StatusDetail {
+ public:
+  virtual ~StatusDetail();
+  // One line for logs, e.g. "constraint UNIQUE customers_phone_unique (customers.phone)".
+  virtual std::string describe() const = 0;
+};
+
 class VOXLINE_API Status {
  public:
   Status() noexcept = default;  // OK
@@ -67,9 +81,19 @@ class VOXLINE_API Status {
   // default_logger().redactor().
   std::string to_string() const;
 
-  // Returns a copy whose message is "<context>: <message>"; OK stays OK.
+  // Returns a copy whose message is "<context>: <message>"; OK stays OK. The detail is kept.
   Status with_context(std::string_view context) const;
 
+  // Returns a copy carrying `detail` (OK stays OK and carries none).
+  Status with_detail(std::shared_ptr<const StatusDetail> detail) const;
+  const std::shared_ptr<const StatusDetail> &detail() const noexcept { return detail_; }
+  // The detail if it is a T, else nullptr.
+  template <typename T>
+  const T *detail_as() const noexcept {
+    return dynamic_cast<const T *>(detail_.get());
+  }
+
+  // Equal code and message (the detail is not compared).
   friend bool operator==(const Status &a, const Status &b) noexcept {
     return a.code_ == b.code_ && a.message_ == b.message_;
   }
@@ -78,6 +102,7 @@ class VOXLINE_API Status {
  private:
   StatusCode code_ = StatusCode::kOk;
   std::string message_;
+  std::shared_ptr<const StatusDetail> detail_;
 };
 
 // Factories, one per code, so call sites read as the condition they report.

@@ -21,7 +21,8 @@
 //   VOXLINE_RETURN_IF_ERROR(tx.commit());      // without commit(), ~Transaction rolls back
 //
 // Errors: constraint violations are CONFLICT (UNIQUE, overlap rules) or INVALID_ARGUMENT (CHECK,
-// NOT NULL, FOREIGN KEY) with the constraint named; a lock held past busy_timeout or a statement
+// NOT NULL, FOREIGN KEY) and carry a DbError naming the constraint (db_error.hpp: switch on it,
+// never on the message text); a lock held past busy_timeout or a statement
 // past its deadline is TIMEOUT; an unreachable or full store is UNAVAILABLE.
 // Lifetime: a Database must outlive every Transaction it handed out.
 // Thread-safety: Database methods may be called from any thread; a Transaction (and the

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "storage/sql/repo_util.hpp"
+#include "voxline/storage/db_error.hpp"
 #include "voxline/storage/schema.hpp"
 #include "voxline/storage/shop_config_repository.hpp"
 
@@ -15,9 +16,10 @@ namespace voxline {
 namespace {
 
 Status overlap_conflict(const Status &s, int bay) {
-  if (s.code() == StatusCode::kConflict &&
-      (detail::mentions(s, "appointments_no_overlap") || detail::mentions(s, "appointments.bay"))) {
-    return conflict(fmt::format("bay {} already has an appointment overlapping that slot", bay));
+  if (violates(s, ConstraintKind::kTrigger, "appointments_no_overlap") ||
+      violates(s, ConstraintKind::kUnique, "appointments_live_bay_start")) {
+    return conflict(fmt::format("bay {} already has an appointment overlapping that slot", bay))
+        .with_detail(s.detail());
   }
   return s;
 }

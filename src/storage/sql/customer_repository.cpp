@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "storage/sql/repo_util.hpp"
+#include "voxline/storage/db_error.hpp"
 #include "voxline/storage/vehicle_repository.hpp"
 
 namespace voxline {
@@ -11,8 +12,8 @@ namespace voxline {
 namespace {
 
 Status phone_conflict(const Status &s, const std::string &phone) {
-  if (s.code() == StatusCode::kConflict && detail::mentions(s, "customers.phone")) {
-    return conflict(fmt::format("a customer with phone {} already exists", phone));
+  if (violates(s, ConstraintKind::kUnique, "customers_phone_unique")) {
+    return conflict(fmt::format("a customer with phone {} already exists", phone)).with_detail(s.detail());
   }
   return s;
 }

@@ -43,10 +43,6 @@ Result<std::optional<WallTime>> get_optional_time(const Row &r, std::string_view
   return std::optional<WallTime>(from_unix_ms(*ms));
 }
 
-bool mentions(const Status &s, std::string_view needle) {
-  return s.message().find(needle) != std::string::npos;
-}
-
 Result<Customer> customer_from_row(const Row &r) {
   Customer c;
   VOXLINE_ASSIGN_OR_RETURN(c.id, r.get_int64("id"));

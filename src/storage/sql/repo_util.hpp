@@ -21,9 +21,6 @@ Result<std::optional<std::string>> clean_optional_text(const std::optional<std::
 Result<WallTime> get_time(const Row &r, std::string_view column);
 Result<std::optional<WallTime>> get_optional_time(const Row &r, std::string_view column);
 
-// True when an error message from the database names `needle` (e.g. "customers.phone").
-bool mentions(const Status &s, std::string_view needle);
-
 inline constexpr const char *kCustomerColumns = "id, name, phone, email, created_at_ms, updated_at_ms";
 inline constexpr const char *kVehicleColumns = "id, customer_id, vin, year, make, model, created_at_ms";
 inline constexpr const char *kAppointmentColumns =

@@ -1,6 +1,7 @@
 // The service-desk schema. CHECK constraints repeat what validators.hpp enforces where SQL can
 // say it (length, character set, enums); the VIN check digit and NANP rules live only in the
-// validators. Constraints are named so an error says which rule refused the row.
+// validators. Every rule has a name (CHECK constraints, UNIQUE indexes, the "<code>: " a trigger
+// RAISEs), and a violation reports it as DbError::constraint (db_error.hpp).
 #include "voxline/storage/schema.hpp"
 
 #include <fmt/format.h>
@@ -16,25 +17,26 @@ std::vector<Migration> sqlite_migrations() {
       R"sql(CREATE TABLE customers (
         id INTEGER PRIMARY KEY,
         name TEXT NOT NULL CONSTRAINT customers_name_length CHECK (length(trim(name)) BETWEEN 1 AND 200),
-        phone TEXT NOT NULL CONSTRAINT customers_phone_unique UNIQUE
-          CONSTRAINT customers_phone_e164 CHECK (length(phone) BETWEEN 9 AND 16 AND phone GLOB '+[1-9]*'
+        phone TEXT NOT NULL CONSTRAINT customers_phone_e164 CHECK (length(phone) BETWEEN 9 AND 16 AND phone GLOB '+[1-9]*'
                                                  AND substr(phone, 2) NOT GLOB '*[^0-9]*'),
         email TEXT CONSTRAINT customers_email_shape CHECK (email IS NULL OR (length(email) BETWEEN 6 AND 254
                                                  AND email GLOB '?*@?*.?*' AND email NOT GLOB '*[ ]*')),
         created_at_ms INTEGER NOT NULL,
         updated_at_ms INTEGER NOT NULL
       ))sql",
-      // Customer by phone is served by the UNIQUE index above.
+      // UNIQUE rules are named indexes, not inline UNIQUE (whose SQLite autoindex has no schema
+      // name), so a violation reports the rule's name. Customer by phone is served by it too.
+      "CREATE UNIQUE INDEX customers_phone_unique ON customers(phone)",
       R"sql(CREATE TABLE vehicles (
         id INTEGER PRIMARY KEY,
         customer_id INTEGER NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
-        vin TEXT NOT NULL CONSTRAINT vehicles_vin_unique UNIQUE
-          CONSTRAINT vehicles_vin_format CHECK (length(vin) = 17 AND vin NOT GLOB '*[^0-9A-HJ-NPR-Z]*'),
+        vin TEXT NOT NULL CONSTRAINT vehicles_vin_format CHECK (length(vin) = 17 AND vin NOT GLOB '*[^0-9A-HJ-NPR-Z]*'),
         year INTEGER NOT NULL CONSTRAINT vehicles_year_range CHECK (year BETWEEN 1981 AND 2100),
         make TEXT NOT NULL CONSTRAINT vehicles_make_length CHECK (length(trim(make)) BETWEEN 1 AND 60),
         model TEXT NOT NULL CONSTRAINT vehicles_model_length CHECK (length(trim(model)) BETWEEN 1 AND 60),
         created_at_ms INTEGER NOT NULL
       ))sql",
+      "CREATE UNIQUE INDEX vehicles_vin_unique ON vehicles(vin)",
       "CREATE INDEX vehicles_customer_idx ON vehicles(customer_id)",
       R"sql(CREATE TABLE shop_settings (
         id INTEGER PRIMARY KEY CONSTRAINT shop_settings_single_row CHECK (id = 1),
@@ -118,8 +120,7 @@ std::vector<Migration> sqlite_migrations() {
         END)sql",
       R"sql(CREATE TABLE call_logs (
         id INTEGER PRIMARY KEY,
-        call_id TEXT NOT NULL CONSTRAINT call_logs_call_id_unique UNIQUE
-          CONSTRAINT call_logs_call_id_length CHECK (length(call_id) BETWEEN 1 AND 128),
+        call_id TEXT NOT NULL CONSTRAINT call_logs_call_id_length CHECK (length(call_id) BETWEEN 1 AND 128),
         from_number TEXT NOT NULL CONSTRAINT call_logs_from_length CHECK (length(from_number) BETWEEN 1 AND 40),
         to_number TEXT NOT NULL CONSTRAINT call_logs_to_length CHECK (length(to_number) BETWEEN 1 AND 40),
         customer_id INTEGER REFERENCES customers(id) ON DELETE SET NULL,
@@ -137,6 +138,7 @@ std::vector<Migration> sqlite_migrations() {
         error TEXT CONSTRAINT call_logs_error_length CHECK (error IS NULL OR length(error) <= 4000),
         CONSTRAINT call_logs_time_order CHECK (ended_at_ms IS NULL OR ended_at_ms >= started_at_ms)
       ))sql",
+      "CREATE UNIQUE INDEX call_logs_call_id_unique ON call_logs(call_id)",
       "CREATE INDEX call_logs_customer_idx ON call_logs(customer_id, started_at_ms)",
       "CREATE INDEX call_logs_started_idx ON call_logs(started_at_ms)",
   };

@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "storage/sql/sqlite_constraints.hpp"
 #include "storage/sql/sqlite_errors.hpp"
 
 namespace voxline::detail {
@@ -81,6 +82,14 @@ Status SqliteConnection::error(int rc, std::string_view what) {
                     what, busy_retries_, ms));
   }
   return sqlite_status(rc, sqlite3_errmsg(db_), what);
+}
+
+Status SqliteConnection::constraint_error(int rc, sqlite3_stmt *st, std::string_view sql) {
+  const std::string message = sqlite3_errmsg(db_);  // copied: the lookups below replace it
+  DbError e = sqlite_db_error(rc, message);
+  if (e.kind == ConstraintKind::kUnique) resolve_unique_index(db_, e);
+  if (e.kind == ConstraintKind::kForeignKey && !resolve_foreign_key(db_, st, sql, e)) broken_ = true;
+  return sqlite_status(rc, message, "step", std::move(e));
 }
 
 int SqliteConnection::busy_callback(void *self, int count) {
@@ -200,7 +209,7 @@ Status SqliteConnection::run(std::string_view sql, const SqlParams &params, cons
     int rc = sqlite3_step(st);
     if (rc == SQLITE_DONE) break;
     if (rc != SQLITE_ROW) {
-      status = error(rc, "step");
+      status = (rc & 0xff) == SQLITE_CONSTRAINT ? constraint_error(rc, st, sql) : error(rc, "step");
       break;
     }
     if (rows == nullptr) continue;

@@ -44,6 +44,8 @@ class SqliteConnection final : public Connection {
   Status run(std::string_view sql, const SqlParams &params, const Deadline &deadline, Rows *rows,
              int64_t *changes);
   Status error(int rc, std::string_view what);
+  // A failed step with a constraint code: the Status with its DbError completed from the schema.
+  Status constraint_error(int rc, sqlite3_stmt *st, std::string_view sql);
   static int busy_callback(void *self, int count);
   static int progress_callback(void *self);
 

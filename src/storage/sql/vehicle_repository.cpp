@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "storage/sql/repo_util.hpp"
+#include "voxline/storage/db_error.hpp"
 
 namespace voxline {
 
@@ -24,8 +25,9 @@ Result<Vehicle> VehicleRepository::add(Transaction &tx, const NewVehicle &v) {
       "RETURNING id",
       {v.customer_id, *vin, v.year, make, model, to_unix_ms(clock_->wall_now())});
   if (!row.ok()) {
-    if (row.status().code() == StatusCode::kConflict && detail::mentions(row.status(), "vehicles.vin")) {
-      return conflict(fmt::format("a vehicle with VIN {} is already registered", *vin));
+    if (violates(row.status(), ConstraintKind::kUnique, "vehicles_vin_unique")) {
+      return conflict(fmt::format("a vehicle with VIN {} is already registered", *vin))
+          .with_detail(row.status().detail());
     }
     return row.status();
   }

@@ -38,3 +38,25 @@ TEST_CASE(
     CHECK(s.message().find("sqlite step failed") != std::string::npos);
   }
 }
+
+TEST_CASE("sqlite constraint messages become a DbError; other codes carry none") {
+  DbError u = detail::sqlite_db_error(SQLITE_CONSTRAINT_UNIQUE,
+                                      "UNIQUE constraint failed: appointments.bay, appointments.start_ms");
+  CHECK(u.kind == ConstraintKind::kUnique);
+  CHECK(u.table == "appointments");
+  CHECK(u.columns == std::vector<std::string>{"bay", "start_ms"});
+  CHECK(u.constraint == "appointments_bay_start_ms_key");  // PostgreSQL's name until the schema says
+  CHECK(detail::sqlite_db_error(SQLITE_CONSTRAINT_UNIQUE, "UNIQUE constraint failed: index 'by_lower_name'")
+            .constraint == "by_lower_name");
+  CHECK(
+      detail::sqlite_db_error(SQLITE_CONSTRAINT_CHECK, "CHECK constraint failed: length(x) > 1").constraint ==
+      "length(x) > 1");
+  CHECK(detail::sqlite_db_error(SQLITE_CONSTRAINT_TRIGGER, "no code here").constraint.empty());
+  CHECK(detail::sqlite_db_error(SQLITE_CONSTRAINT_UNIQUE, "unexpected text").constraint.empty());
+  CHECK(detail::sqlite_db_error(SQLITE_BUSY, "database is locked").kind == ConstraintKind::kNone);
+  CHECK(detail::sqlite_status(SQLITE_BUSY, "database is locked", "step").detail().get() == nullptr);
+  Status s =
+      detail::sqlite_status(SQLITE_CONSTRAINT_NOTNULL, "NOT NULL constraint failed: customers.name", "step");
+  CHECK(violates(s, ConstraintKind::kNotNull, "customers.name"));
+  CHECK(s.detail()->describe() == "NOT NULL customers.name on customers(name) [sqlite 1299, sqlstate 23502]");
+}
