@@ -3,18 +3,22 @@
 #   scripts/test.sh                          plain RelWithDebInfo build in build/
 #   scripts/test.sh --sanitize address,undefined   ASan+UBSan build in build-asan/
 #   scripts/test.sh --sanitize thread        TSan build in build-tsan/
+#   scripts/test.sh --clang -- -L fuzz-replay  clang build in build-clang/: -Wthread-safety -Werror
+#                                            on every target, libFuzzer binaries, then ctest
 # Extra arguments after -- go to ctest (e.g. -- -L unit).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 
 sanitize=""
+clang=0
 ctest_args=()
 while [ $# -gt 0 ]; do
   case $1 in
     --sanitize) sanitize=$2; shift 2 ;;
+    --clang) clang=1; shift ;;
     --) shift; ctest_args=("$@"); break ;;
-    *) echo "usage: $0 [--sanitize address,undefined|thread] [-- ctest args]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--sanitize address,undefined|thread] [--clang] [-- ctest args]" >&2; exit 2 ;;
   esac
 done
 
@@ -34,7 +38,14 @@ case $sanitize in
   *) echo "unknown sanitizer set '$sanitize'" >&2; exit 2 ;;
 esac
 
+compiler=()
+if [ "$clang" -eq 1 ]; then
+  [ -z "$sanitize" ] || { echo "--clang builds without sanitizers" >&2; exit 2; }
+  build=build-clang
+  compiler=(-DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DVOXLINE_BUILD_FUZZERS=ON)
+fi
+
 rm -rf "$build"
-cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "${cmake_san[@]}"
+cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "${cmake_san[@]}" "${compiler[@]}"
 cmake --build "$build" -j "$jobs"
 ctest --test-dir "$build" --output-on-failure -j "$jobs" "${ctest_args[@]}"

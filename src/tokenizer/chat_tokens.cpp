@@ -112,7 +112,7 @@ int64_t ChatTokenCounter::compute_tool(const void *item) const {
 int64_t ChatTokenCounter::cached(const std::string &key,
                                  int64_t (ChatTokenCounter::*compute)(const void *) const, const void *item) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     auto it = index_.find(std::string_view(key));
     if (it != index_.end()) {
       ++hits_;
@@ -123,7 +123,7 @@ int64_t ChatTokenCounter::cached(const std::string &key,
   }
   const int64_t n = (this->*compute)(item);  // encode outside the lock
   if (key.size() > limits_.max_bytes || limits_.max_entries == 0) return n;
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   if (index_.count(std::string_view(key))) return n;  // another thread stored it meanwhile
   lru_.emplace_front(key, n);
   index_.emplace(std::string_view(lru_.front().first), lru_.begin());
@@ -164,12 +164,12 @@ int64_t ChatTokenCounter::count_prompt(const std::vector<ChatMessage> &messages,
 }
 
 ChatCounterStats ChatTokenCounter::stats() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   return ChatCounterStats{hits_, misses_, index_.size(), bytes_};
 }
 
 void ChatTokenCounter::clear_cache() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   index_.clear();
   lru_.clear();
   bytes_ = 0;

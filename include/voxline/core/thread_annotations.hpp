@@ -57,4 +57,30 @@ class VOXLINE_SCOPED_CAPABILITY MutexLock {
   Mutex &mu_;
 };
 
+// RAII lock that may be released and re-taken inside its scope (work outside the lock, then
+// back in) and that std::condition_variable_any can wait on; understood by the analysis.
+//   ReleasableMutexLock lock(mu_);  ...  lock.unlock(); slow_io(); lock.lock();  ...
+//   cv_.wait_for(lock, slice);
+class VOXLINE_SCOPED_CAPABILITY ReleasableMutexLock {
+ public:
+  explicit ReleasableMutexLock(Mutex &mu) VOXLINE_ACQUIRE(mu) : mu_(mu) { mu_.lock(); }
+  ~ReleasableMutexLock() VOXLINE_RELEASE() {
+    if (held_) mu_.unlock();
+  }
+  ReleasableMutexLock(const ReleasableMutexLock &) = delete;
+  ReleasableMutexLock &operator=(const ReleasableMutexLock &) = delete;
+  void lock() VOXLINE_ACQUIRE() {
+    mu_.lock();
+    held_ = true;
+  }
+  void unlock() VOXLINE_RELEASE() {
+    held_ = false;
+    mu_.unlock();
+  }
+
+ private:
+  Mutex &mu_;
+  bool held_ = true;
+};
+
 }  // namespace voxline

@@ -34,7 +34,6 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -46,6 +45,7 @@
 #include "voxline/core/health.hpp"
 #include "voxline/core/metrics.hpp"
 #include "voxline/core/result.hpp"
+#include "voxline/core/thread_annotations.hpp"
 #include "voxline/storage/sql_value.hpp"
 
 namespace voxline {
@@ -203,11 +203,11 @@ class VOXLINE_API Database {
   friend class Transaction;
   DatabaseOptions options_;
   DatabaseMetrics metrics_;
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<std::unique_ptr<Connection>> idle_;
-  size_t open_ = 0;
-  size_t in_use_ = 0;
+  mutable Mutex mu_;
+  std::condition_variable_any cv_;
+  std::vector<std::unique_ptr<Connection>> idle_ VOXLINE_GUARDED_BY(mu_);
+  size_t open_ VOXLINE_GUARDED_BY(mu_) = 0;
+  size_t in_use_ VOXLINE_GUARDED_BY(mu_) = 0;
 };
 
 // Registers `db`'s health_check() with `registry` as "storage.<backend>" ("storage.sqlite").

@@ -29,7 +29,6 @@
 #include <cstdint>
 #include <list>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -39,6 +38,7 @@
 #include "voxline/core/export.hpp"
 #include "voxline/core/json.hpp"
 #include "voxline/core/result.hpp"
+#include "voxline/core/thread_annotations.hpp"
 #include "voxline/tokenizer/encoding.hpp"
 
 namespace voxline::tokenizer {
@@ -150,13 +150,14 @@ class VOXLINE_API ChatTokenCounter {
   const ChatFormat format_;
   const Limits limits_;
 
-  mutable std::mutex mu_;
+  mutable Mutex mu_;
   // LRU: most recent at the front; the map's keys are the exact serialised contents.
-  std::list<std::pair<std::string, int64_t>> lru_;
-  std::unordered_map<std::string_view, std::list<std::pair<std::string, int64_t>>::iterator> index_;
-  size_t bytes_ = 0;
-  uint64_t hits_ = 0;
-  uint64_t misses_ = 0;
+  std::list<std::pair<std::string, int64_t>> lru_ VOXLINE_GUARDED_BY(mu_);
+  std::unordered_map<std::string_view, std::list<std::pair<std::string, int64_t>>::iterator> index_
+      VOXLINE_GUARDED_BY(mu_);
+  size_t bytes_ VOXLINE_GUARDED_BY(mu_) = 0;
+  uint64_t hits_ VOXLINE_GUARDED_BY(mu_) = 0;
+  uint64_t misses_ VOXLINE_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace voxline::tokenizer

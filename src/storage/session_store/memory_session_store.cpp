@@ -4,12 +4,13 @@
 #include <algorithm>
 #include <deque>
 #include <map>
-#include <mutex>
 #include <string>
 #include <unordered_map>
 #include <utility>
 
 #include <fmt/format.h>
+
+#include "voxline/core/thread_annotations.hpp"
 
 namespace voxline {
 
@@ -44,13 +45,13 @@ struct MemorySessionStore::Impl {
   const Clock &clock;
   const size_t max_entries;
 
-  std::mutex mu;
-  std::unordered_map<std::string, Doc> docs;
-  std::unordered_map<std::string, Slot> slots;
-  std::unordered_map<std::string, Rate> rates;
-  size_t ops_since_sweep = 0;
+  Mutex mu;
+  std::unordered_map<std::string, Doc> docs VOXLINE_GUARDED_BY(mu);
+  std::unordered_map<std::string, Slot> slots VOXLINE_GUARDED_BY(mu);
+  std::unordered_map<std::string, Rate> rates VOXLINE_GUARDED_BY(mu);
+  size_t ops_since_sweep VOXLINE_GUARDED_BY(mu) = 0;
 
-  size_t entries() const { return docs.size() + slots.size() + rates.size(); }
+  size_t entries() const VOXLINE_REQUIRES(mu) { return docs.size() + slots.size() + rates.size(); }
 
   // Drops expired holds and bookings; true when the slot is empty and may be erased.
   static bool purge_slot(Slot &s, SteadyTime now) {
@@ -65,7 +66,7 @@ struct MemorySessionStore::Impl {
     return r.accepted.empty();
   }
 
-  void sweep(SteadyTime now) {
+  void sweep(SteadyTime now) VOXLINE_REQUIRES(mu) {
     for (auto it = docs.begin(); it != docs.end();)
       it = it->second.expires <= now ? docs.erase(it) : std::next(it);
     for (auto it = slots.begin(); it != slots.end();)
@@ -75,17 +76,17 @@ struct MemorySessionStore::Impl {
     ops_since_sweep = 0;
   }
   // Amortised O(1): a full sweep after as many operations as there are entries.
-  void maybe_sweep(SteadyTime now) {
+  void maybe_sweep(SteadyTime now) VOXLINE_REQUIRES(mu) {
     if (++ops_since_sweep >= std::max<size_t>(256, entries())) sweep(now);
   }
   // Room for one more key; sweeps once before refusing.
-  Status make_room(SteadyTime now) {
+  Status make_room(SteadyTime now) VOXLINE_REQUIRES(mu) {
     if (entries() < max_entries) return Status::Ok();
     sweep(now);
     if (entries() < max_entries) return Status::Ok();
     return queue_full(fmt::format("memory session store holds {} live entries (max_entries)", max_entries));
   }
-  Doc *live_doc(const std::string &key, SteadyTime now) {
+  Doc *live_doc(const std::string &key, SteadyTime now) VOXLINE_REQUIRES(mu) {
     auto it = docs.find(key);
     if (it == docs.end()) return nullptr;
     if (it->second.expires <= now) {
@@ -95,7 +96,7 @@ struct MemorySessionStore::Impl {
     return &it->second;
   }
   // The slot's counts after purging, without creating it.
-  SlotState state_of(const std::string &key, SteadyTime now) {
+  SlotState state_of(const std::string &key, SteadyTime now) VOXLINE_REQUIRES(mu) {
     auto it = slots.find(key);
     if (it == slots.end()) return {};
     if (purge_slot(it->second, now)) {
@@ -114,14 +115,14 @@ MemorySessionStore::MemorySessionStore(MemorySessionStoreOptions options)
 MemorySessionStore::~MemorySessionStore() = default;
 
 size_t MemorySessionStore::live_entries() {
-  std::lock_guard<std::mutex> lock(impl_->mu);
+  MutexLock lock(impl_->mu);
   impl_->sweep(impl_->clock.now());
   return impl_->entries();
 }
 
 Result<SessionDocument> MemorySessionStore::do_get_session(std::string_view call_id,
                                                            const Deadline & /*deadline*/) {
-  std::lock_guard<std::mutex> lock(impl_->mu);
+  MutexLock lock(impl_->mu);
   const SteadyTime now = impl_->clock.now();
   impl_->maybe_sweep(now);
   const Impl::Doc *doc = impl_->live_doc(std::string(call_id), now);
@@ -136,7 +137,7 @@ Result<SessionDocument> MemorySessionStore::do_get_session(std::string_view call
 Result<uint64_t> MemorySessionStore::do_put_session(std::string_view call_id, std::string json, Millis ttl,
                                                     uint64_t expected_version,
                                                     const Deadline & /*deadline*/) {
-  std::lock_guard<std::mutex> lock(impl_->mu);
+  MutexLock lock(impl_->mu);
   const SteadyTime now = impl_->clock.now();
   impl_->maybe_sweep(now);
   const std::string key(call_id);
@@ -160,7 +161,7 @@ Result<uint64_t> MemorySessionStore::do_put_session(std::string_view call_id, st
 }
 
 Status MemorySessionStore::do_delete_session(std::string_view call_id, const Deadline & /*deadline*/) {
-  std::lock_guard<std::mutex> lock(impl_->mu);
+  MutexLock lock(impl_->mu);
   const SteadyTime now = impl_->clock.now();
   const std::string key(call_id);
   if (impl_->live_doc(key, now) == nullptr)
@@ -171,7 +172,7 @@ Status MemorySessionStore::do_delete_session(std::string_view call_id, const Dea
 
 Result<SlotHold> MemorySessionStore::do_hold_slot(std::string_view slot, std::string_view holder,
                                                   int capacity, Millis ttl, const Deadline & /*deadline*/) {
-  std::lock_guard<std::mutex> lock(impl_->mu);
+  MutexLock lock(impl_->mu);
   const SteadyTime now = impl_->clock.now();
   impl_->maybe_sweep(now);
   const std::string key(slot);
@@ -206,7 +207,7 @@ Result<SlotHold> MemorySessionStore::do_hold_slot(std::string_view slot, std::st
 
 Status MemorySessionStore::do_release_slot(std::string_view slot, std::string_view holder,
                                            const Deadline & /*deadline*/) {
-  std::lock_guard<std::mutex> lock(impl_->mu);
+  MutexLock lock(impl_->mu);
   const SteadyTime now = impl_->clock.now();
   auto it = impl_->slots.find(std::string(slot));
   if (it != impl_->slots.end()) {
@@ -223,7 +224,7 @@ Status MemorySessionStore::do_release_slot(std::string_view slot, std::string_vi
 
 Result<SlotState> MemorySessionStore::do_confirm_slot(std::string_view slot, std::string_view holder,
                                                       Millis retention, const Deadline & /*deadline*/) {
-  std::lock_guard<std::mutex> lock(impl_->mu);
+  MutexLock lock(impl_->mu);
   const SteadyTime now = impl_->clock.now();
   auto it = impl_->slots.find(std::string(slot));
   if (it != impl_->slots.end()) {
@@ -242,7 +243,7 @@ Result<SlotState> MemorySessionStore::do_confirm_slot(std::string_view slot, std
 
 Result<SlotState> MemorySessionStore::do_cancel_booking(std::string_view slot,
                                                         const Deadline & /*deadline*/) {
-  std::lock_guard<std::mutex> lock(impl_->mu);
+  MutexLock lock(impl_->mu);
   const SteadyTime now = impl_->clock.now();
   auto it = impl_->slots.find(std::string(slot));
   if (it == impl_->slots.end() || (Impl::purge_slot(it->second, now), it->second.booked == 0))
@@ -255,13 +256,13 @@ Result<SlotState> MemorySessionStore::do_cancel_booking(std::string_view slot,
 }
 
 Result<SlotState> MemorySessionStore::do_slot_state(std::string_view slot, const Deadline & /*deadline*/) {
-  std::lock_guard<std::mutex> lock(impl_->mu);
+  MutexLock lock(impl_->mu);
   return impl_->state_of(std::string(slot), impl_->clock.now());
 }
 
 Result<RateDecision> MemorySessionStore::do_check_rate(std::string_view caller, int limit, Millis window,
                                                        const Deadline & /*deadline*/) {
-  std::lock_guard<std::mutex> lock(impl_->mu);
+  MutexLock lock(impl_->mu);
   const SteadyTime now = impl_->clock.now();
   impl_->maybe_sweep(now);
   const std::string key(caller);
@@ -289,7 +290,7 @@ Result<RateDecision> MemorySessionStore::do_check_rate(std::string_view caller, 
 }
 
 Status MemorySessionStore::do_ping(const Deadline &, std::string &detail) {
-  std::lock_guard<std::mutex> lock(impl_->mu);
+  MutexLock lock(impl_->mu);
   detail = fmt::format("in-process, {} entries", impl_->entries());
   return Status::Ok();
 }

@@ -21,7 +21,7 @@ RedisPool::RedisPool(RedisEndpoint endpoint, RedisPoolOptions options, StoreMetr
     : endpoint_(std::move(endpoint)), options_(options), metrics_(metrics), logger_(logger) {}
 
 RedisPool::~RedisPool() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   metrics_.pool_size.add(-static_cast<int64_t>(idle_.size()));
   idle_.clear();
 }
@@ -33,7 +33,7 @@ Millis RedisPool::backoff_for(int failures) const {
 }
 
 Result<RedisPool::Lease> RedisPool::acquire(const Deadline &deadline) {
-  std::unique_lock<std::mutex> lock(mu_);
+  ReleasableMutexLock lock(mu_);
   bool counted_wait = false;
   for (;;) {
     while (!idle_.empty()) {
@@ -123,7 +123,7 @@ Result<RedisPool::Lease> RedisPool::acquire(const Deadline &deadline) {
 
 void RedisPool::give_back(std::unique_ptr<RedisConnection> conn) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     --lent_;
     metrics_.pool_in_use.add(-1);
     if (conn->broken()) {

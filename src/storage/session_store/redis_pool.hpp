@@ -10,13 +10,13 @@
 
 #include <condition_variable>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include "storage/session_store/redis_connection.hpp"
 #include "storage/session_store/store_metrics.hpp"
 #include "voxline/core/log.hpp"
+#include "voxline/core/thread_annotations.hpp"
 
 namespace voxline::detail {
 
@@ -66,15 +66,15 @@ class RedisPool {
   StoreMetrics &metrics_;
   Logger &logger_;
 
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<std::unique_ptr<RedisConnection>> idle_;    // guarded by mu_
-  size_t open_ = 0;                                       // idle + lent + connecting; guarded by mu_
-  size_t lent_ = 0;                                       // guarded by mu_
-  int consecutive_failures_ = 0;                          // guarded by mu_
-  std::chrono::steady_clock::time_point next_attempt_{};  // guarded by mu_
-  std::string last_error_;                                // guarded by mu_
-  bool ever_connected_ = false;                           // guarded by mu_
+  Mutex mu_;
+  std::condition_variable_any cv_;
+  std::vector<std::unique_ptr<RedisConnection>> idle_ VOXLINE_GUARDED_BY(mu_);
+  size_t open_ VOXLINE_GUARDED_BY(mu_) = 0;  // idle + lent + connecting
+  size_t lent_ VOXLINE_GUARDED_BY(mu_) = 0;
+  int consecutive_failures_ VOXLINE_GUARDED_BY(mu_) = 0;
+  std::chrono::steady_clock::time_point next_attempt_ VOXLINE_GUARDED_BY(mu_){};
+  std::string last_error_ VOXLINE_GUARDED_BY(mu_);
+  bool ever_connected_ VOXLINE_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace voxline::detail

@@ -2,7 +2,6 @@
 #include "voxline/storage/redis_session_store.hpp"
 
 #include <array>
-#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -14,6 +13,7 @@
 #include "storage/session_store/redis_scripts.hpp"
 #include "storage/session_store/redis_url.hpp"
 #include "storage/session_store/store_metrics.hpp"
+#include "voxline/core/thread_annotations.hpp"
 
 namespace voxline {
 
@@ -77,8 +77,8 @@ struct RedisSessionStore::Impl {
   detail::StoreMetrics &metrics;  // the SessionStore's
   detail::RedisPool pool;
 
-  std::mutex sha_mu;
-  std::array<std::string, static_cast<size_t>(RedisScript::kCount)> shas;  // guarded by sha_mu
+  Mutex sha_mu;
+  std::array<std::string, static_cast<size_t>(RedisScript::kCount)> shas VOXLINE_GUARDED_BY(sha_mu);
 
   std::string session_key(std::string_view call_id) const {
     return fmt::format("{}:{{s:{}}}", prefix, call_id);
@@ -107,7 +107,7 @@ struct RedisSessionStore::Impl {
     VOXLINE_ASSIGN_OR_RETURN(auto lease, pool.acquire(deadline));
     std::string sha;
     {
-      std::lock_guard<std::mutex> lock(sha_mu);
+      MutexLock lock(sha_mu);
       sha = shas[static_cast<size_t>(script)];
     }
     if (sha.empty()) {
@@ -117,7 +117,7 @@ struct RedisSessionStore::Impl {
       if (loaded->type != REDIS_REPLY_STRING)
         return protocol_error(fmt::format("SCRIPT LOAD {}: expected a sha1 string", src.name));
       sha = std::string(reply_text(*loaded));
-      std::lock_guard<std::mutex> lock(sha_mu);
+      MutexLock lock(sha_mu);
       shas[static_cast<size_t>(script)] = sha;
     }
     const std::string nkeys = std::to_string(keys.size());

@@ -47,18 +47,18 @@ Database::Database(DatabaseOptions options, std::string_view backend) : options_
 Database::~Database() = default;
 
 size_t Database::connections_in_use() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   return in_use_;
 }
 
 size_t Database::connections_open() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   return open_;
 }
 
 Result<std::unique_ptr<Connection>> Database::acquire(const Deadline &deadline) {
   const SteadyTime start = Clock::system().now();
-  std::unique_lock<std::mutex> lock(mu_);
+  ReleasableMutexLock lock(mu_);
   while (true) {
     if (!idle_.empty()) {
       std::unique_ptr<Connection> c = std::move(idle_.back());
@@ -94,7 +94,7 @@ Result<std::unique_ptr<Connection>> Database::acquire(const Deadline &deadline) 
 }
 
 void Database::release(std::unique_ptr<Connection> conn) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   --in_use_;
   if (conn && conn->healthy()) {
     idle_.push_back(std::move(conn));

@@ -1,5 +1,5 @@
 // Constraint names from the schema, read with the pragma table functions after a failure.
-#include "sqlite_constraints.hpp"
+#include "storage/sql/sqlite_constraints.hpp"
 
 #include <cctype>
 #include <initializer_list>

@@ -17,7 +17,6 @@
 #include <deque>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -30,6 +29,7 @@
 #include "sim/src/http_plan.hpp"
 #include "sim/src/scenario.hpp"
 #include "sim/src/ws_session.hpp"
+#include "voxline/core/thread_annotations.hpp"
 #include "voxline_sim/simulator.hpp"
 
 namespace voxline::sim {
@@ -143,13 +143,13 @@ class Simulator::Impl {
   std::atomic<bool> stop{false};
   int port = 0;
   std::chrono::steady_clock::time_point t0 = std::chrono::steady_clock::now();
-  mutable std::mutex mu;  // guards scenario, counters, accepted, records
-  std::shared_ptr<const Scenario> scenario;
-  std::map<std::string, int64_t, std::less<>> counters;
-  std::map<std::string, uint64_t, std::less<>> accepted;
-  std::deque<RecordedMessage> records;
-  size_t records_bytes = 0;  // payload bytes in records
-  uint64_t records_dropped = 0;
+  mutable Mutex mu;
+  std::shared_ptr<const Scenario> scenario VOXLINE_GUARDED_BY(mu);
+  std::map<std::string, int64_t, std::less<>> counters VOXLINE_GUARDED_BY(mu);
+  std::map<std::string, uint64_t, std::less<>> accepted VOXLINE_GUARDED_BY(mu);
+  std::deque<RecordedMessage> records VOXLINE_GUARDED_BY(mu);
+  size_t records_bytes VOXLINE_GUARDED_BY(mu) = 0;  // payload bytes in records
+  uint64_t records_dropped VOXLINE_GUARDED_BY(mu) = 0;
   std::atomic<size_t> open{0};
   std::atomic<size_t> queued_bytes{0};  // sum of WsConn::queued_bytes
   std::atomic<uint64_t> next_id{1};

@@ -13,7 +13,7 @@ void Simulator::Impl::record(RecordedMessage m) {
   m.t_ms = now_ms();
   m.size = m.size ? m.size : m.payload.size();
   if (m.payload.size() > kMaxRecordPayload) m.payload.resize(kMaxRecordPayload);
-  std::lock_guard<std::mutex> lock(mu);
+  MutexLock lock(mu);
   records_bytes += m.payload.size();
   records.push_back(std::move(m));
   while (records.size() > 1 &&
@@ -39,7 +39,7 @@ void Simulator::Impl::record_simple(const Conn &c, const char *dir, const char *
 std::shared_ptr<const Scenario> Simulator::Impl::begin(const std::string &endpoint,
                                                        std::vector<const Fault *> &faults,
                                                        int64_t *index_out) {
-  std::lock_guard<std::mutex> lock(mu);
+  MutexLock lock(mu);
   int64_t index = counters[endpoint]++;
   if (index_out != nullptr) *index_out = index;
   accepted[endpoint]++;
@@ -113,7 +113,10 @@ Result<std::unique_ptr<Simulator>> Simulator::start(const SimOptions &opts) {
 
   auto impl = std::make_unique<Impl>();
   impl->opts = opts;
-  impl->scenario = *sc;
+  {
+    MutexLock lock(impl->mu);  // no service thread yet, but the analysis wants one rule for all writes
+    impl->scenario = *sc;
+  }
   lws_context_creation_info info;
   std::memset(&info, 0, sizeof(info));
   info.port = opts.port;
@@ -181,24 +184,24 @@ std::string Simulator::http_url(std::string_view path) const {
 Status Simulator::load_scenario(std::string_view json) {
   auto sc = parse_scenario(json);
   if (!sc.ok()) return sc.status();
-  std::lock_guard<std::mutex> lock(impl_->mu);
+  MutexLock lock(impl_->mu);
   impl_->scenario = *sc;
   impl_->counters.clear();
   return Status::Ok();
 }
 
 std::vector<RecordedMessage> Simulator::recorded() const {
-  std::lock_guard<std::mutex> lock(impl_->mu);
+  MutexLock lock(impl_->mu);
   return {impl_->records.begin(), impl_->records.end()};
 }
 
 uint64_t Simulator::recorded_dropped() const {
-  std::lock_guard<std::mutex> lock(impl_->mu);
+  MutexLock lock(impl_->mu);
   return impl_->records_dropped;
 }
 
 std::vector<RecordedMessage> Simulator::recorded(std::string_view endpoint) const {
-  std::lock_guard<std::mutex> lock(impl_->mu);
+  MutexLock lock(impl_->mu);
   std::vector<RecordedMessage> out;
   for (const auto &m : impl_->records)
     if (m.endpoint == endpoint) out.push_back(m);
@@ -206,7 +209,7 @@ std::vector<RecordedMessage> Simulator::recorded(std::string_view endpoint) cons
 }
 
 void Simulator::clear_recorded() {
-  std::lock_guard<std::mutex> lock(impl_->mu);
+  MutexLock lock(impl_->mu);
   impl_->records.clear();
   impl_->records_bytes = 0;
 }
@@ -220,7 +223,7 @@ size_t Simulator::queued_bytes() const {
 }
 
 uint64_t Simulator::accepted(std::string_view endpoint) const {
-  std::lock_guard<std::mutex> lock(impl_->mu);
+  MutexLock lock(impl_->mu);
   auto it = impl_->accepted.find(endpoint);
   return it == impl_->accepted.end() ? 0 : it->second;
 }

@@ -3,7 +3,7 @@
 #include <doctest/doctest.h>
 
 #include "storage/sql/sqlite_constraints.hpp"
-#include "storage_fixture.hpp"
+#include "unit/storage/storage_fixture.hpp"
 #include "voxline/storage/appointment_repository.hpp"
 #include "voxline/storage/customer_repository.hpp"
 #include "voxline/storage/db_error.hpp"

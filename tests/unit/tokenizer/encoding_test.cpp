@@ -245,7 +245,10 @@ TEST_CASE("model names map to their encodings and unknown models are NOT_FOUND")
                                                          {"gpt-3.5-turbo-0125", "cl100k_base"},
                                                          {"ft:gpt-4o-mini-2024-07-18:org::abc", "o200k_base"},
                                                          {"ft:gpt-3.5-turbo:org:x:y", "cl100k_base"}};
-  for (const auto &[model, enc] : cases) {
+  for (const auto &model_and_encoding : cases) {
+    // Not a structured binding: clang 14 cannot capture one in doctest's message lambda.
+    const auto &model = model_and_encoding.first;
+    const auto &enc = model_and_encoding.second;
     auto r = tokenizer::encoding_name_for_model(model);
     REQUIRE_MESSAGE(r.ok(), model);
     CHECK_MESSAGE(*r == enc, model);
