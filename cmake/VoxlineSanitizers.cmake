@@ -15,3 +15,13 @@ if(VOXLINE_SANITIZE)
   endif()
   message(STATUS "voxline: sanitizers ${_voxline_san}")
 endif()
+
+# VOXLINE_BUILD_FUZZERS=ON: libFuzzer's coverage instrumentation on every target, so the fuzzers
+# (tests/fuzz) are guided by the library code they call, not only by their own entry point.
+if(VOXLINE_BUILD_FUZZERS)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "VOXLINE_BUILD_FUZZERS needs clang (CC=clang CXX=clang++)")
+  endif()
+  add_compile_options(-fsanitize=fuzzer-no-link)
+  message(STATUS "voxline: libFuzzer coverage instrumentation")
+endif()

@@ -1,0 +1,1 @@
+voxline_add_fuzzer(config_json LIBS voxline::core)

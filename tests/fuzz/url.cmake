@@ -1,0 +1,1 @@
+voxline_add_fuzzer(url LIBS voxline::net)

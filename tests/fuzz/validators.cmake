@@ -1,0 +1,1 @@
+voxline_add_fuzzer(validators LIBS voxline::storage)
