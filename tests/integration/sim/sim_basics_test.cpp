@@ -1,9 +1,13 @@
 // voxline-sim basics: ports, TLS, /test/echo, /test/sse, scenario validation, recording, the program.
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -226,6 +230,44 @@ TEST_CASE("test sse body overrides the script, status and CRLF framing") {
   HttpResult bad = http_post(sim->http_url("/test/sse"), R"({"events":[{"nope":1}]})");
   CHECK(bad.status == 400);
   CHECK(bad.body.find("body.events[0].nope") != std::string::npos);
+}
+
+TEST_CASE("a HEAD request gets the GET status and content-length without a body on a reusable connection") {
+  auto sim = start_sim(R"({"sse":{"events":[{"data":"x"}]}})");
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(static_cast<uint16_t>(sim->port()));
+  REQUIRE(::connect(fd, reinterpret_cast<sockaddr *>(&a), sizeof a) == 0);
+  timeval tv{3, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  // A HEAD, then a POST on the same connection: the second response must start right after the
+  // first head, so no body bytes may follow the HEAD's empty line.
+  const std::string reqs =
+      "HEAD / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+      "POST /test/sse HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n";
+  REQUIRE(::write(fd, reqs.data(), reqs.size()) == static_cast<ssize_t>(reqs.size()));
+  std::string in;
+  char buf[4096];
+  while (in.find("0\r\n\r\n") == std::string::npos) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n <= 0) break;
+    in.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  INFO(in);
+  REQUIRE(in.rfind("HTTP/1.1 404", 0) == 0);
+  const size_t head_end = in.find("\r\n\r\n");
+  REQUIRE(head_end != std::string::npos);
+  std::string lower = in.substr(0, head_end);
+  for (auto &ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  CHECK(lower.find("content-length: ") != std::string::npos);
+  CHECK(lower.find("content-length: 0") == std::string::npos);  // the length GET would get
+  CHECK(in.compare(head_end + 4, 12, "HTTP/1.1 200") == 0);
+  CHECK(in.find("data: x") != std::string::npos);
+  CHECK(sim->recorded("other").size() >= 1);
+  CHECK(sim->recorded("other").front().path == "/");
 }
 
 TEST_CASE("destroying the simulator closes open websocket connections") {

@@ -21,11 +21,16 @@ int Simulator::Impl::on_http(lws *wsi, const char *uri) {
   c->id = next_id++;
   c->timer.owner = c.get();
   c->path = uri != nullptr ? uri : "";
-  c->method = lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) > 0 ? "POST" : "GET";
+  const bool post = lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) > 0;
+  const bool head = !post && lws_hdr_total_length(wsi, WSI_TOKEN_HEAD_URI) > 0;
+  c->method = post ? "POST" : head ? "HEAD" : "GET";
+  const lws_token_indexes uri_token = post   ? WSI_TOKEN_POST_URI
+                                      : head ? WSI_TOKEN_HEAD_URI
+                                             : WSI_TOKEN_GET_URI;
   QueryParams q = query_of(wsi);
-  c->path = path_with_query(header(wsi, c->method == "POST" ? WSI_TOKEN_POST_URI : WSI_TOKEN_GET_URI), q);
+  c->path = path_with_query(header(wsi, uri_token), q);
   c->headers = headers_of(wsi);
-  c->endpoint = endpoint_for_http(header(wsi, c->method == "POST" ? WSI_TOKEN_POST_URI : WSI_TOKEN_GET_URI));
+  c->endpoint = endpoint_for_http(header(wsi, uri_token));
   c->counted = true;
   open++;
   HttpConn *raw = c.get();
@@ -180,6 +185,7 @@ int Simulator::Impl::on_http_writeable(lws *wsi) {
     m.headers = plan.headers;
     m.connection_id = c.id;
     record(std::move(m));
+    if (c.method == "HEAD") return finish_http(c);  // the head of what GET would get, no body
     schedule_http(c);
     return 0;
   }
