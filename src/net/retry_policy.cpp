@@ -33,7 +33,8 @@ bool is_transient(const Status &status) noexcept {
 RetryPolicy::RetryPolicy(RetryOptions options, Random random, MetricsRegistry *metrics)
     : options_(options),
       random_(random ? std::move(random) : Random(default_random)),
-      metrics_(metrics != nullptr ? metrics : &MetricsRegistry::global()) {
+      retries_(&(metrics != nullptr ? *metrics : MetricsRegistry::global())
+                    .counter("voxline_net_retries_total", "Retries scheduled by RetryPolicy")) {
   options_.max_attempts = std::max(options_.max_attempts, 1);
   if (options_.base_delay < Duration::zero()) options_.base_delay = Duration::zero();
   if (options_.max_delay < options_.base_delay) options_.max_delay = options_.base_delay;
@@ -87,7 +88,7 @@ RetryDecision RetryPolicy::decide(const Status &failure, int attempts_made, cons
     return d;
   }
   d.retry = true;
-  metrics_->counter("voxline_net_retries_total", "Retries scheduled by RetryPolicy").inc();
+  retries_->inc();
   return d;
 }
 

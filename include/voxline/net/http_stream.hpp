@@ -63,6 +63,9 @@ struct HttpCompletion {
   std::string error_body;             // the start of a non-2xx body
   bool first_byte_delivered = false;  // on_data ran at least once (never retry then)
   uint64_t body_bytes = 0;
+  int http_version = 0;        // 11 = HTTP/1.1, 20 = HTTP/2; 0 when no response arrived
+  int connections_opened = 0;  // connections this request opened: 0 when it reused a pooled one
+  int attempts = 1;            // requests made, retries included (RetryDriver)
 
   // The facts RetryPolicy::decide needs (Retry-After, x-should-retry, first byte).
   RetryHints retry_hints(const Clock &clock = Clock::system()) const;

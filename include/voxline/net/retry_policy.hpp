@@ -27,6 +27,7 @@
 
 namespace voxline {
 
+class Counter;
 class MetricsRegistry;
 
 struct RetryOptions {
@@ -71,7 +72,7 @@ class VOXLINE_API RetryPolicy {
  private:
   RetryOptions options_;
   Random random_;
-  MetricsRegistry *metrics_;
+  Counter *retries_;  // resolved once: decide() never looks a metric up by name
 };
 
 // True for the codes a retry may fix (UNAVAILABLE, TIMEOUT, RATE_LIMITED).

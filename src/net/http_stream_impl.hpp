@@ -1,0 +1,98 @@
+// Internal: HttpStream as run by a slot's CurlHttpEngine: the curl easy handle and its header and
+// body callbacks, the stream's one deadline timer, and the mapping of how the transfer ended to a
+// Status and a phase. The handle side (cancel, done, id) is callable from any thread; the rest
+// runs on the slot's loop thread.
+//
+// Deadlines: one uv_timer_t per stream, armed for the earliest deadline of the current phase
+// (dns: connect; waiting for the head: first_byte; body: idle; total at any time). The idle
+// deadline is re-armed lazily: a body chunk only stores the loop time, and the timer, when it
+// fires early, moves itself to last_byte + idle. curl's own CONNECTTIMEOUT covers TCP + TLS.
+#pragma once
+
+#include <curl/curl.h>
+#include <uv.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "voxline/core/result.hpp"
+#include "voxline/net/http_stream.hpp"
+#include "voxline/net/url.hpp"
+
+namespace voxline::detail {
+
+class CurlHttpEngine;
+class HttpInbox;
+
+class HttpStreamImpl final : public HttpStream {
+ public:
+  static std::shared_ptr<HttpStreamImpl> create(std::shared_ptr<HttpInbox> inbox, HttpRequest request,
+                                                Url url, std::shared_ptr<HttpStreamHandler> handler);
+  HttpStreamImpl(std::shared_ptr<HttpInbox> inbox, HttpRequest request, Url url,
+                 std::shared_ptr<HttpStreamHandler> handler);
+  ~HttpStreamImpl() override;
+
+  // Any thread.
+  void cancel() override;
+  bool done() const override { return done_.load(std::memory_order_acquire); }
+  uint64_t id() const override { return id_; }
+
+  // Loop thread. The engine registers the stream, then calls begin() (or, at shutdown, attach()
+  // and finish()).
+  void attach(CurlHttpEngine &engine);
+  void begin(CurlHttpEngine &engine);
+  void on_resolved(const Result<std::vector<std::string>> &addrs);
+  void on_transfer_done(CURLcode rc);
+  void on_cancel_requested();
+  // The one terminal path: removes the easy handle, closes the timer, delivers on_complete.
+  // Never called from inside a curl callback.
+  void finish(Status status, const char *phase);
+
+ private:
+  enum class Phase { kQueued, kDns, kRequest, kBody, kDone };
+  struct DeadlineTimer;
+
+  static size_t on_header(char *buf, size_t size, size_t n, void *ud);
+  static size_t on_body(char *ptr, size_t size, size_t n, void *ud);
+  static void on_deadline(uv_timer_t *t);
+  void check_deadline();
+  void arm_deadline();
+  void deliver_head();
+  Status configure(const std::vector<std::string> &addrs);
+  Status transfer_status(CURLcode rc, const char **phase);
+  void redact_error_body();
+
+  const std::shared_ptr<HttpInbox> inbox_;
+  const uint64_t id_;
+  const HttpRequest request_;
+  const Url url_;
+  std::atomic<bool> done_{false};
+  std::atomic<bool> cancel_requested_{false};
+  std::weak_ptr<HttpStreamImpl> weak_self_;  // set by create(), then read-only
+
+  // Loop thread only.
+  CurlHttpEngine *engine_ = nullptr;
+  uv_loop_t *loop_ = nullptr;
+  std::shared_ptr<HttpStreamHandler> handler_;
+  CURL *easy_ = nullptr;
+  curl_slist *header_list_ = nullptr;
+  curl_slist *resolve_list_ = nullptr;
+  DeadlineTimer *timer_ = nullptr;
+  char errbuf_[CURL_ERROR_SIZE] = {0};
+  Phase phase_ = Phase::kQueued;
+  uint64_t started_ms_ = 0;    // uv_now() at begin
+  uint64_t last_byte_ms_ = 0;  // uv_now() at the head or the latest body chunk
+  HttpResponseHead head_;
+  bool head_complete_ = false;
+  bool head_delivered_ = false;
+  bool first_byte_delivered_ = false;
+  uint64_t body_bytes_ = 0;
+  std::string error_body_;
+  bool error_body_redacted_ = false;
+  bool terminal_ = false;
+};
+
+}  // namespace voxline::detail
