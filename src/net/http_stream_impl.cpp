@@ -3,23 +3,17 @@
 #include "net/http_stream_impl.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <charconv>
 #include <limits>
 
 #include "net/curl_http_engine.hpp"
 #include "voxline/core/log.hpp"
+#include "voxline/core/strings.hpp"
 #include "voxline/net/dns_resolver.hpp"
 
 namespace voxline::detail {
 
 namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
 
 uint64_t to_ms(Duration d) {
   return static_cast<uint64_t>(
@@ -172,7 +166,7 @@ Status HttpStreamImpl::configure(const std::vector<std::string> &addrs) {
   bool has_content_type = false;
   std::string line;
   for (const auto &h : r.headers) {
-    if (find_header({h}, "content-type")) has_content_type = true;
+    if (iequals(h.first, "content-type")) has_content_type = true;
     line.assign(h.first).append(": ").append(h.second);
     header_list_ = curl_slist_append(header_list_, line.c_str());
   }
@@ -384,9 +378,11 @@ void HttpStreamImpl::finish(Status status, const char *phase) {
   std::shared_ptr<HttpStreamImpl> self = weak_self_.lock();  // alive through on_complete
   HttpCompletion c;
   if (easy_ != nullptr) {
-    long version = 0, connects = 0;
+    long version = 0, connects = 0, port = 0;
     curl_easy_getinfo(easy_, CURLINFO_HTTP_VERSION, &version);
     curl_easy_getinfo(easy_, CURLINFO_NUM_CONNECTS, &connects);
+    curl_easy_getinfo(easy_, CURLINFO_LOCAL_PORT, &port);
+    c.local_port = static_cast<int>(port);
     c.http_version = head_.status > 0 ? http_version_number(version) : 0;
     c.connections_opened = static_cast<int>(connects);
     engine_->m().connections_opened->inc(static_cast<uint64_t>(connects));

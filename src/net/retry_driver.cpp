@@ -68,6 +68,7 @@ class Driver final : public HttpStream, public std::enable_shared_from_this<Driv
       : slot_(std::move(slot)),
         request_(std::move(request)),
         handler_(std::move(handler)),
+        logger_(options.logger != nullptr ? *options.logger : default_logger()),
         plan_(std::move(options)),
         id_(detail::next_stream_id()) {}
 
@@ -125,7 +126,7 @@ class Driver final : public HttpStream, public std::enable_shared_from_this<Driv
     }
     head_.reset();
     last_ = c;
-    VOXLINE_LOG_DEBUG(default_logger(), "net", "HTTP request {} attempt {} failed ({}); {}", id_,
+    VOXLINE_LOG_DEBUG(logger_, "net", "HTTP request {} attempt {} failed ({}); {}", id_,
                       plan_.attempts() - 1, c.status.to_string(), d.reason);
     auto t =
         slot_->schedule(d.delay, [g = Guard(shared_from_this())]() mutable { g.run(&Driver::next_attempt); });
@@ -207,6 +208,7 @@ class Driver final : public HttpStream, public std::enable_shared_from_this<Driv
   const std::shared_ptr<Slot> slot_;
   const HttpRequest request_;
   std::shared_ptr<HttpStreamHandler> handler_;  // slot thread; dropped after on_complete
+  Logger &logger_;
   RetryPlan plan_;                              // slot thread
   std::optional<HttpResponseHead> head_;        // slot thread: of the running attempt
   bool head_forwarded_ = false;                 // slot thread

@@ -34,12 +34,14 @@
 
 namespace voxline {
 
+class Logger;
 class Slot;
 
 struct RetryDriverOptions {
   RetryPolicy policy = RetryPolicy();
   // The sum of all waits between attempts stays below this; a retry that would pass it is not made.
   Duration max_total_delay = std::chrono::seconds(20);
+  Logger *logger = nullptr;  // where failed attempts are logged (debug); nullptr = default_logger()
 };
 
 // What to do after each failed attempt of one request, without I/O.
