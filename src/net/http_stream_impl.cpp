@@ -134,10 +134,15 @@ Status HttpStreamImpl::configure(const std::vector<std::string> &addrs) {
   curl_easy_setopt(e, CURLOPT_PRIVATE, this);
   curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf_);
-  // HTTP/2 when the server offers it over ALPN; PIPEWAIT lets a request wait for a connection
-  // being set up to the same origin instead of opening its own, so streams share it.
-  curl_easy_setopt(e, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
-  curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+  if (url_.tls) {
+    // HTTP/2 when the server offers it over ALPN; PIPEWAIT lets a request wait for a connection
+    // being set up to the same origin instead of opening its own, so streams share it.
+    curl_easy_setopt(e, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
+    curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+  } else {
+    // Plain http is HTTP/1.1 (no ALPN): waiting for another connection could only delay it.
+    curl_easy_setopt(e, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_1_1));
+  }
   curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
   curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &HttpStreamImpl::on_body);
   curl_easy_setopt(e, CURLOPT_WRITEDATA, this);
