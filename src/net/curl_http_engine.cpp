@@ -122,6 +122,13 @@ Status HttpInbox::push(Item item, bool counted) {
       engine_->m().command_rejected->inc();
       return queue_full("HTTP start queue of the slot is full (" + std::to_string(capacity_) + ")");
     }
+    NetContext &ctx = engine_->ctx();
+    const int64_t live = ctx.active_http.fetch_add(1) + ctx.active_ws.load();  // back in forget()
+    if (live >= static_cast<int64_t>(ctx.options.max_connections)) {
+      ctx.active_http.fetch_sub(1);
+      return queue_full("runtime already serves max_connections=" +
+                        std::to_string(ctx.options.max_connections) + " connections and streams");
+    }
     ++pending_starts_;
   }
   items_.push_back(std::move(item));
@@ -188,7 +195,7 @@ CurlHttpEngine::CurlHttpEngine(NetContext &ctx, uv_loop_t *loop, int slot_index,
       thread_(std::this_thread::get_id()),
       on_load_(std::move(on_load)),
       curl_(loop, &CurlHttpEngine::on_transfer_done, this),
-      inbox_(std::make_shared<HttpInbox>(ctx.options.command_queue_capacity)) {
+      inbox_(std::make_shared<HttpInbox>(ctx.options.task_queue_capacity)) {
   m_.bind(ctx);
 }
 
@@ -240,7 +247,6 @@ void CurlHttpEngine::handle(HttpInbox::Item &item) {
       live_.emplace(s->id(), s);
       live_count_.fetch_add(1, std::memory_order_relaxed);
       if (on_load_) on_load_(1);
-      ctx_.active_http.fetch_add(1);
       m_.open->add(1);
       if (shut_) {
         s->attach(*this);
@@ -299,6 +305,13 @@ void CurlHttpEngine::shutdown() {
   for (auto &s : live) s->finish(cancelled("runtime shutting down"), "shutdown");
   curl_.close();
   VOXLINE_LOG_DEBUG(*ctx_.logger, "net", "HTTP engine of slot {} stopped", slot_index_);
+}
+
+Result<std::unique_ptr<HttpEngine>> make_curl_http_engine(SlotLoop &loop) {
+  auto engine = std::make_unique<CurlHttpEngine>(loop.ctx(), loop.uv(), loop.index(),
+                                                 [&loop](int64_t delta) { loop.add_load(delta); });
+  VOXLINE_RETURN_IF_ERROR(engine->open());
+  return std::unique_ptr<HttpEngine>(std::move(engine));
 }
 
 }  // namespace voxline::detail

@@ -3,7 +3,7 @@
 // HttpInbox is its any-thread front door: start, cancel, preconnect and DNS answers travel
 // through it (a short mutex, then uv_async_send), so only the loop thread ever calls curl.
 //
-//   // on the slot thread, while the loop starts:
+//   // on the slot thread, while the loop starts (SlotLoop's HttpEngineFactory):
 //   auto engine = std::make_unique<CurlHttpEngine>(ctx, loop, slot_index);
 //   VOXLINE_RETURN_IF_ERROR(engine->open());
 //   std::shared_ptr<HttpInbox> inbox = engine->inbox();    // kept by the Slot and every stream
@@ -34,6 +34,7 @@
 
 #include "net/curl_multi_uv.hpp"
 #include "net/net_context.hpp"
+#include "net/slot_loop.hpp"
 #include "voxline/core/metrics.hpp"
 #include "voxline/core/thread_annotations.hpp"
 #include "voxline/net/http_stream.hpp"
@@ -94,12 +95,12 @@ class HttpInbox : public std::enable_shared_from_this<HttpInbox> {
   size_t pending_starts_ VOXLINE_GUARDED_BY(mu_) = 0;
 };
 
-class CurlHttpEngine {
+class CurlHttpEngine final : public HttpEngine {
  public:
   using LoadFn = std::function<void(int64_t delta)>;
   // `on_load` hears +1 when a stream starts and -1 when it ends (Slot::load()).
   CurlHttpEngine(NetContext &ctx, uv_loop_t *loop, int slot_index, LoadFn on_load = {});
-  ~CurlHttpEngine();
+  ~CurlHttpEngine() override;
   CurlHttpEngine(const CurlHttpEngine &) = delete;
   CurlHttpEngine &operator=(const CurlHttpEngine &) = delete;
 
@@ -107,13 +108,14 @@ class CurlHttpEngine {
   Status open();
   // Loop thread, outside curl callbacks: ends every stream (CANCELLED, phase "shutdown"),
   // closes the inbox, cleans up curl. Idempotent.
-  void shutdown();
+  void shutdown() override;
 
   // Any thread: the inbox's start() and preconnect().
-  Result<std::shared_ptr<HttpStream>> start(HttpRequest request, std::shared_ptr<HttpStreamHandler> handler) {
+  Result<std::shared_ptr<HttpStream>> start(HttpRequest request,
+                                            std::shared_ptr<HttpStreamHandler> handler) override {
     return inbox_->start(std::move(request), std::move(handler));
   }
-  Status preconnect(std::string_view url) { return inbox_->preconnect(url); }
+  Status preconnect(std::string_view url) override { return inbox_->preconnect(url); }
   const std::shared_ptr<HttpInbox> &inbox() const noexcept { return inbox_; }
   // Streams started and not yet completed (any thread; for Slot::load()).
   size_t live_streams() const noexcept { return live_count_.load(std::memory_order_relaxed); }
@@ -148,5 +150,9 @@ class CurlHttpEngine {
   bool open_ = false;
   bool shut_ = false;
 };
+
+// The SlotLoop's HttpEngineFactory: a CurlHttpEngine on `loop`, opened, counting its streams
+// into the slot's load.
+Result<std::unique_ptr<HttpEngine>> make_curl_http_engine(SlotLoop &loop);
 
 }  // namespace voxline::detail

@@ -341,7 +341,7 @@ Status HttpStreamImpl::transfer_status(CURLcode rc, const char **phase) {
     }
     *phase = "response";
     redact_error_body();
-    return status_from_http(head_.status, std::string_view(error_body_).substr(0, 512));
+    return status_from_http(head_.status, error_body_);  // whole body: redacted, then cut
   }
   if (rc == CURLE_OPERATION_TIMEDOUT) {
     *phase = "connect";

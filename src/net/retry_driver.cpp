@@ -94,6 +94,7 @@ class Driver final : public HttpStream, public std::enable_shared_from_this<Driv
   Status start_attempt() {
     auto s = slot_->start_http(request_, std::make_shared<AttemptHandler>(shared_from_this()));
     if (!s.ok()) return s.status();
+    made_.fetch_add(1, std::memory_order_relaxed);
     bool cancel_now = false;
     {
       MutexLock lock(mu_);
@@ -126,8 +127,8 @@ class Driver final : public HttpStream, public std::enable_shared_from_this<Driv
     }
     head_.reset();
     last_ = c;
-    VOXLINE_LOG_DEBUG(logger_, "net", "HTTP request {} attempt {} failed ({}); {}", id_,
-                      plan_.attempts() - 1, c.status.to_string(), d.reason);
+    VOXLINE_LOG_DEBUG(logger_, "net", "HTTP request {} attempt {} failed ({}); {}", id_, plan_.attempts() - 1,
+                      c.status.to_string(), d.reason);
     auto t =
         slot_->schedule(d.delay, [g = Guard(shared_from_this())]() mutable { g.run(&Driver::next_attempt); });
     if (!t.ok()) return;  // the slot is stopping: the dropped task ended the driver CANCELLED
@@ -200,7 +201,7 @@ class Driver final : public HttpStream, public std::enable_shared_from_this<Driv
     if (c.http_status > 0) forward_head();
     std::shared_ptr<HttpStreamHandler> h = std::move(handler_);
     HttpCompletion out = c;
-    out.attempts = plan_.attempts();
+    out.attempts = made_.load(std::memory_order_relaxed);  // a retry cancelled while waiting is not made
     if (h) h->on_complete(*this, out);
     done_.store(true, std::memory_order_release);
   }
@@ -209,11 +210,12 @@ class Driver final : public HttpStream, public std::enable_shared_from_this<Driv
   const HttpRequest request_;
   std::shared_ptr<HttpStreamHandler> handler_;  // slot thread; dropped after on_complete
   Logger &logger_;
-  RetryPlan plan_;                              // slot thread
-  std::optional<HttpResponseHead> head_;        // slot thread: of the running attempt
-  bool head_forwarded_ = false;                 // slot thread
-  HttpCompletion last_;                         // slot thread: the latest failed attempt
+  RetryPlan plan_;                        // slot thread
+  std::optional<HttpResponseHead> head_;  // slot thread: of the running attempt
+  bool head_forwarded_ = false;           // slot thread
+  HttpCompletion last_;                   // slot thread: the latest failed attempt
   const uint64_t id_;
+  std::atomic<int> made_{0};  // attempts actually started
   std::atomic<bool> cancel_requested_{false};
   std::atomic<bool> finished_{false};
   std::atomic<bool> done_{false};

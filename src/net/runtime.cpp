@@ -1,4 +1,4 @@
-// Runtime: owns the slots (one SlotLoop thread each, plus the transitional HttpLoop thread), the
+// Runtime: owns the slots (one SlotLoop thread each, its HTTP engine on the same loop), the
 // resolver and what they share; checks the file descriptor limit up front.
 #include "voxline/net/runtime.hpp"
 
@@ -10,7 +10,7 @@
 #include <mutex>
 #include <vector>
 
-#include "net/http_loop.hpp"
+#include "net/curl_http_engine.hpp"
 #include "net/lws_log.hpp"
 #include "net/net_context.hpp"
 #include "net/slot_impl.hpp"
@@ -57,8 +57,8 @@ Status ensure_fd_limit(size_t max_connections, Logger &logger) {
 struct Runtime::Impl {
   std::shared_ptr<detail::NetContext> ctx = std::make_shared<detail::NetContext>();
   std::unique_ptr<DnsResolver> resolver;
+  std::unique_ptr<RateLimiterRegistry> limiters;  // budgets scoped to this Runtime
   std::vector<std::shared_ptr<detail::SlotLoop>> loops;
-  std::vector<std::shared_ptr<detail::HttpLoop>> http;
   std::vector<std::shared_ptr<detail::SlotImpl>> slots;
   bool log_attached = false;
 
@@ -66,7 +66,6 @@ struct Runtime::Impl {
     // Slots first: they cancel every connection and stop asking the resolver; the resolver's
     // late callbacks then find closed slots and are dropped.
     for (auto &l : loops) l->stop();
-    for (auto &h : http) h->stop();
     resolver.reset();
     if (log_attached) detail::lws_log_detach(ctx->logger);
   }
@@ -104,17 +103,15 @@ Result<std::unique_ptr<Runtime>> Runtime::create(const RuntimeOptions &options) 
   if (options.tls.insecure_skip_verify)
     VOXLINE_LOG_WARN(logger, "net",
                      "TLS certificate verification is OFF (insecure_skip_verify): use this only in tests");
-  impl->resolver =
-      std::make_unique<DnsResolver>(options.dns, options.dns_lookup, Clock::system(), ctx.metrics);
+  impl->resolver = std::make_unique<DnsResolver>(options.dns, options.dns_lookup, Clock::system(),
+                                                 ctx.metrics, ctx.logger);
+  impl->limiters = std::make_unique<RateLimiterRegistry>(Clock::system(), ctx.metrics);
   ctx.resolver = impl->resolver.get();
   for (int i = 0; i < options.slots; ++i) {
-    auto loop = std::make_shared<detail::SlotLoop>(impl->ctx, i);
+    auto loop = std::make_shared<detail::SlotLoop>(impl->ctx, i, &detail::make_curl_http_engine);
     VOXLINE_RETURN_IF_ERROR(loop->start());
     impl->loops.push_back(loop);
-    auto http = std::make_shared<detail::HttpLoop>(ctx, i);
-    VOXLINE_RETURN_IF_ERROR(http->start());
-    impl->http.push_back(http);
-    impl->slots.push_back(std::make_shared<detail::SlotImpl>(loop, http));
+    impl->slots.push_back(std::make_shared<detail::SlotImpl>(loop));
   }
   VOXLINE_LOG_INFO(logger, "net", "runtime started with {} slot(s)", options.slots);
   return std::unique_ptr<Runtime>(new Runtime(std::move(impl)));
@@ -157,6 +154,9 @@ MetricsRegistry &Runtime::metrics() noexcept {
 }
 DnsResolver &Runtime::resolver() noexcept {
   return *impl_->resolver;
+}
+RateLimiterRegistry &Runtime::rate_limiters() noexcept {
+  return *impl_->limiters;
 }
 size_t Runtime::active_websockets() const noexcept {
   return static_cast<size_t>(std::max<int64_t>(impl_->ctx->active_ws.load(), 0));

@@ -2,7 +2,6 @@
 #include "net/slot_impl.hpp"
 
 #include "net/ws_conn.hpp"
-#include "voxline/net/url.hpp"
 
 namespace voxline::detail {
 
@@ -14,16 +13,18 @@ Result<std::shared_ptr<WsConnection>> SlotImpl::connect_websocket(const WsConnec
 Result<std::shared_ptr<HttpStream>> SlotImpl::start_http(HttpRequest request,
                                                          std::shared_ptr<HttpStreamHandler> handler) {
   if (loop_->closed()) return failed_precondition("the runtime serving this slot has stopped");
-  // The engine pointer is set before start() returned and reset only after the thread joined.
-  if (HttpEngine *engine = loop_->http_engine()) return engine->start(std::move(request), std::move(handler));
-  return legacy_http_->start_stream(std::move(request), std::move(handler));
+  // The engine is set before SlotLoop::start() returned and destroyed only by ~SlotLoop (this
+  // handle keeps the loop); after its shutdown it refuses with FAILED_PRECONDITION itself.
+  HttpEngine *engine = loop_->http_engine();
+  if (engine == nullptr) return failed_precondition("this slot has no HTTP engine");
+  return engine->start(std::move(request), std::move(handler));
 }
 
 Status SlotImpl::preconnect(std::string_view url) {
   if (loop_->closed()) return failed_precondition("the runtime serving this slot has stopped");
-  if (HttpEngine *engine = loop_->http_engine()) return engine->preconnect(url);
-  VOXLINE_RETURN_IF_ERROR(parse_url(std::string(url)).status());
-  return unsupported("preconnect needs the HTTP engine on the slot loop (not in this build yet)");
+  HttpEngine *engine = loop_->http_engine();
+  if (engine == nullptr) return failed_precondition("this slot has no HTTP engine");
+  return engine->preconnect(url);
 }
 
 }  // namespace voxline::detail

@@ -1,10 +1,9 @@
-// Internal: SlotImpl, the public Slot over one SlotLoop (plus, until the HTTP engine runs on the
-// loop, the legacy HttpLoop thread of the same index).
+// Internal: SlotImpl, the public Slot over one SlotLoop (websockets, tasks, timers) and the HTTP
+// engine that runs on the same loop.
 #pragma once
 
 #include <memory>
 
-#include "net/http_loop.hpp"
 #include "net/slot_loop.hpp"
 #include "voxline/net/slot.hpp"
 
@@ -12,8 +11,7 @@ namespace voxline::detail {
 
 class SlotImpl final : public Slot {
  public:
-  SlotImpl(std::shared_ptr<SlotLoop> loop, std::shared_ptr<HttpLoop> legacy_http)
-      : loop_(std::move(loop)), legacy_http_(std::move(legacy_http)) {}
+  explicit SlotImpl(std::shared_ptr<SlotLoop> loop) : loop_(std::move(loop)) {}
 
   Status post(Task task) override { return loop_->post(std::move(task)); }
   Result<TimerHandle> schedule(Duration delay, Task task) override {
@@ -35,7 +33,6 @@ class SlotImpl final : public Slot {
 
  private:
   std::shared_ptr<SlotLoop> loop_;
-  std::shared_ptr<HttpLoop> legacy_http_;
 };
 
 }  // namespace voxline::detail

@@ -78,6 +78,7 @@ SlotLoop::SlotLoop(std::shared_ptr<NetContext> ctx, int index, HttpEngineFactory
 
 SlotLoop::~SlotLoop() {
   stop();
+  http_.reset();  // after the join: no thread can be inside it any more
 }
 
 bool SlotLoop::in_loop_thread() const noexcept {
@@ -182,7 +183,8 @@ void SlotLoop::run(std::promise<Status> *started) {
   uv_run(&loop_, UV_RUN_DEFAULT);                  // returns once shutdown_on_loop closed every handle
   if (lws_ != nullptr) lws_context_destroy(lws_);  // #2, outside uv_run (P1)
   lws_ = nullptr;
-  http_.reset();
+  // http_ stays until ~SlotLoop: Slot handles on other threads may still call it (it refuses
+  // after its shutdown); its destructor makes no uv call.
   conns_.clear();
   const int rc = uv_loop_close(&loop_);
   if (rc != 0) {

@@ -23,22 +23,24 @@
 //   5. uv_close of our own handles (async, prepare, timers, connection deadline timers);
 //   6. uv_run returns by itself once every handle is closed;
 //   7. lws_context_destroy #2 (frees the context; never in the same callback as #1: P1);
-//   8. the HTTP engine object is destroyed; uv_loop_close.
+//   8. uv_loop_close (the HTTP engine object lives on until ~SlotLoop, see below).
 //
 // How the HTTP engine plugs in (libcurl multi_socket on this loop, owned by the net HTTP code):
 //   - Runtime passes an HttpEngineFactory to the SlotLoop constructor. start() calls it ON THE
 //     LOOP THREAD after the lws context exists; the engine then creates its CURLM, uv_timer_t and
 //     uv_poll_t handles on uv() and keeps a back pointer to the SlotLoop.
 //   - HttpEngine::start()/preconnect() are called from ANY thread (Slot::start_http): they
-//     validate, then hand the request to the loop with post() (QUEUE_FULL / FAILED_PRECONDITION
-//     pass through) or, when in_loop_thread(), may act directly.
+//     validate, then hand the request to the loop through the engine's own inbox (bounded by
+//     task_queue_capacity: QUEUE_FULL; FAILED_PRECONDITION after its shutdown). The engine
+//     (CurlHttpEngine, net/curl_http_engine.hpp) is the factory make_curl_http_engine.
 //   - Every curl callback runs inside a uv callback on this thread; deliver handler events there.
 //     add_load(+1/-1) per stream keeps Slot::load() honest; ctx() gives options, metrics, logger
 //     and the resolver.
 //   - shutdown() is step 3 above, on the loop thread: end every stream with CANCELLED, remove and
 //     clean up every easy handle, curl_multi_cleanup, uv_close the curl timer (poll handles close
-//     from CURL_POLL_REMOVE). The destructor runs after uv_run returned and must make no uv call.
-//   - Without a factory, Slot::start_http falls back to the legacy HttpLoop thread (transitional).
+//     from CURL_POLL_REMOVE). The engine object is destroyed by ~SlotLoop, after the thread
+//     joined, so Slot handles may call it at any time; its destructor makes no uv call.
+//   - Without a factory the slot has no HTTP: start_http gives FAILED_PRECONDITION.
 #pragma once
 
 #include <uv.h>

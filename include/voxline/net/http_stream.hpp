@@ -21,7 +21,8 @@
 // Re-entrancy: a callback may cancel() any stream (this one included: no on_data follows, and
 // on_complete(CANCELLED) comes on a later loop turn), start new streams, post and schedule. It
 // must not block (every stream, websocket and timer of the slot waits for it) and must not
-// destroy the Runtime.
+// destroy the Runtime. start_http(), preconnect() and cancel() never block either (a short
+// mutex, then a wake-up of the slot loop), so they may be called from any thread or callback.
 // Connections: each slot has its own pool. https uses HTTP/2 when the server offers it over ALPN,
 // with concurrent streams to one origin multiplexed on one connection (a new request waits for a
 // connection being set up rather than opening another); cancelling an HTTP/2 stream resets only

@@ -13,8 +13,8 @@
 //   auto ws = slot->connect_websocket(ws_options, ws_handler);
 //   auto http = slot->start_http(request, http_handler);
 //
-// HTTP (transitional): until the libcurl engine runs on the slot loops, HTTP streams are served
-// by one libcurl thread per slot, so HTTP callbacks run on that sibling thread, not the slot's.
+// HTTP: libcurl runs on the same slot loop (multi_socket on uv handles), so HTTP callbacks run
+// on the slot thread too; https uses HTTP/2 where the server offers it over ALPN.
 // Global setup (curl_global_init, lws log routing) happens once inside the first create().
 // lws logs go to the logger of the most recently created live Runtime (lws 4.1 has one global
 // log hook).
@@ -35,6 +35,7 @@
 #include "voxline/core/result.hpp"
 #include "voxline/net/dns_resolver.hpp"
 #include "voxline/net/http_stream.hpp"
+#include "voxline/net/rate_limiter.hpp"
 #include "voxline/net/slot.hpp"
 #include "voxline/net/ws_connection.hpp"
 
@@ -92,7 +93,11 @@ class VOXLINE_API Runtime {
                                                  std::shared_ptr<HttpStreamHandler> handler);
 
   MetricsRegistry &metrics() noexcept;
-  DnsResolver &resolver() noexcept;
+  DnsResolver &resolver() noexcept;  // logs to RuntimeOptions::logger
+  // Rate limiters scoped to this Runtime (two Runtimes never share a budget by accident):
+  //   auto llm = rt->rate_limiters().get("openai", {/*rpm*/ 500, /*tpm*/ 30000});
+  // Limiters live while the Runtime or a holder of their shared_ptr does.
+  RateLimiterRegistry &rate_limiters() noexcept;
   // Websockets and HTTP streams that have not delivered their terminal event yet.
   size_t active_websockets() const noexcept;
   size_t active_http_streams() const noexcept;

@@ -7,7 +7,7 @@
 #include <thread>
 #include <vector>
 
-#include "net_test_support.hpp"
+#include "integration/net/net_test_support.hpp"
 #include "support/temp_dir.hpp"
 #include "voxline/core/metrics.hpp"
 #include "voxline/net/retry_policy.hpp"

@@ -11,8 +11,10 @@
 #include <thread>
 #include <vector>
 
-#include "net_test_support.hpp"
+#include "integration/net/net_test_support.hpp"
+#include "voxline/core/log.hpp"
 #include "voxline/core/metrics.hpp"
+#include "voxline/net/rate_limiter.hpp"
 #include "voxline/net/runtime.hpp"
 #include "voxline/net/slot.hpp"
 
@@ -61,6 +63,26 @@ class JournalWs : public WsHandler {
   Journal &j_;
 };
 
+// An HTTP stream handler that writes into a Journal; from on_complete it posts a task to its
+// slot, which must run after it (post order across HTTP callbacks and tasks).
+class JournalHttp : public HttpStreamHandler {
+ public:
+  JournalHttp(Journal &j, std::shared_ptr<Slot> slot) : j_(j), slot_(std::move(slot)) {}
+  void on_response(HttpStream &, const HttpResponseHead &h) override {
+    j_.add("http response " + std::to_string(h.status));
+  }
+  void on_data(HttpStream &, std::string_view) override { j_.add("http data"); }
+  void on_complete(HttpStream &, const HttpCompletion &c) override {
+    j_.add(c.status.ok() ? "http complete ok" : "http complete " + c.status.to_string());
+    Journal &j = j_;
+    if (!slot_->post([&j] { j.add("posted after http"); }).ok()) j_.add("post refused");
+  }
+
+ private:
+  Journal &j_;
+  std::shared_ptr<Slot> slot_;
+};
+
 // Blocks a slot thread until released (to fill its queue deterministically).
 class Latch {
  public:
@@ -98,8 +120,11 @@ std::unique_ptr<Runtime> runtime_with(MetricsRegistry &m, int slots, size_t task
 
 }  // namespace
 
-TEST_CASE("tasks, timers and a websocket sharing one slot all run on the slot thread, in post order") {
-  auto sim = start_sim();
+TEST_CASE(
+    "tasks, timers, a websocket and an HTTP stream sharing one slot all run on the slot thread, in post "
+    "order") {
+  auto sim = start_sim(
+      R"({"sse":{"events":[{"data":"one"},{"data":"two","delay_ms":80},{"data":"[DONE]","delay_ms":80}]}})");
   MetricsRegistry m;
   auto rt = runtime_with(m, 2);
   std::shared_ptr<Slot> slot = rt->slot(0);
@@ -120,6 +145,11 @@ TEST_CASE("tasks, timers and a websocket sharing one slot all run on the slot th
                 })
                 .ok());
   }
+  HttpRequest req;
+  req.url = sim->http_url("/test/sse");
+  req.body = "{}";
+  auto http = slot->start_http(req, std::make_shared<JournalHttp>(j, slot));
+  REQUIRE_MESSAGE(http.ok(), http.status().to_string());
   // Timers scheduled out of order fire in due order.
   for (int ms : {60, 20, 40}) {
     REQUIRE(slot->schedule(std::chrono::milliseconds(ms), [&, ms] { j.add("timer " + std::to_string(ms)); })
@@ -134,18 +164,34 @@ TEST_CASE("tasks, timers and a websocket sharing one slot all run on the slot th
                 other_done = true;
               })
               .ok());
-  REQUIRE(j.wait_for(1 + 5 + 200 + 3));
+  // ws open + 5 echoes, 200 tasks, 3 timers, HTTP: response, >= 1 data, complete, its task.
+  const size_t http_min = 4;
+  REQUIRE(j.wait_for(1 + 5 + 200 + 3 + http_min));
+  auto has = [&](const std::string &what) {
+    for (const auto &e : j.events())
+      if (e.what == what) return true;
+    return false;
+  };
+  for (int i = 0; i < 500 && !has("posted after http"); ++i) std::this_thread::sleep_for(10ms);
   (*conn)->close();
-  REQUIRE(j.wait_for(1 + 5 + 200 + 3 + 1));
+  for (int i = 0; i < 500 && !has("close"); ++i) std::this_thread::sleep_for(10ms);
   auto ev = j.events();
   CHECK(off_thread == 0);
-  std::vector<std::string> tasks, msgs, timers;
+  std::vector<std::string> tasks, msgs, timers, http_events;
   for (const auto &e : ev) {
     CHECK((e.thread == ev.front().thread));
     if (e.what.rfind("task ", 0) == 0) tasks.push_back(e.what);
     if (e.what.rfind("msg ", 0) == 0) msgs.push_back(e.what);
     if (e.what.rfind("timer ", 0) == 0) timers.push_back(e.what);
+    if (e.what.rfind("http ", 0) == 0 || e.what == "posted after http" || e.what == "post refused")
+      http_events.push_back(e.what);
   }
+  // The HTTP stream's events, in contract order, then the task its on_complete posted.
+  REQUIRE(http_events.size() >= 4);
+  CHECK(http_events.front() == "http response 200");
+  for (size_t i = 1; i + 2 < http_events.size(); ++i) CHECK(http_events[i] == "http data");
+  CHECK(http_events[http_events.size() - 2] == "http complete ok");
+  CHECK(http_events.back() == "posted after http");
   REQUIRE(tasks.size() == 200);
   for (int i = 0; i < 200; ++i) CHECK(tasks[i] == "task " + std::to_string(i));
   REQUIRE(msgs.size() == 5);
@@ -294,4 +340,59 @@ TEST_CASE("runtime shutdown runs no pending task or timer, and a slot handle out
   o.url = "ws://127.0.0.1:1/x";
   CHECK(slot->connect_websocket(o, std::make_shared<WsRecorder>()).status().code() ==
         StatusCode::kFailedPrecondition);
+}
+
+TEST_CASE(
+    "each Runtime owns its rate limiters: one name is one limiter within it, another in a second Runtime") {
+  MetricsRegistry m;
+  auto a = runtime_with(m, 1);
+  auto b = runtime_with(m, 1);
+  const size_t process_before = RateLimiterRegistry::process().size();
+  auto la = a->rate_limiters().get("rt-scoped-llm", {60, 0, 1});
+  auto la2 = a->rate_limiters().get("rt-scoped-llm", {});
+  auto lb = b->rate_limiters().get("rt-scoped-llm", {60, 0, 1});
+  CHECK(la.get() == la2.get());
+  CHECK(la.get() != lb.get());
+  CHECK(a->rate_limiters().size() == 1);
+  CHECK(!RateLimiterRegistry::process().find("rt-scoped-llm"));
+  CHECK(RateLimiterRegistry::process().size() == process_before);
+  // Separate budgets: a's single-request burst is spent, b's is not.
+  Duration wait{};
+  CHECK(la->try_acquire(0, &wait).ok());
+  CHECK(la->try_acquire(0, &wait).code() == StatusCode::kRateLimited);
+  CHECK(lb->try_acquire(0, &wait).ok());
+}
+
+TEST_CASE("the Runtime's resolver logs to the Runtime's logger (a stale answer while DNS fails)") {
+  std::vector<std::string> lines;
+  std::mutex mu;
+  Logger logger;
+  logger.set_level(LogLevel::kDebug);
+  logger.set_sink([&](const LogRecord &r) {
+    std::lock_guard<std::mutex> lock(mu);
+    lines.emplace_back(r.message);
+  });
+  std::atomic<int> calls{0};
+  RuntimeOptions o;
+  o.logger = &logger;
+  o.dns.ttl = std::chrono::milliseconds(1);
+  o.dns.max_stale = std::chrono::seconds(60);
+  o.dns_lookup = [&](const std::string &) -> Result<std::vector<std::string>> {
+    if (calls++ == 0) return std::vector<std::string>{"127.0.0.1"};
+    return unavailable("resolver down");
+  };
+  {
+    auto rt = Runtime::create(o);
+    REQUIRE_MESSAGE(rt.ok(), rt.status().to_string());
+    auto first = (*rt)->resolver().resolve("stale.example", Deadline::after(std::chrono::seconds(2)));
+    REQUIRE(first.ok());
+    std::this_thread::sleep_for(10ms);  // past the 1 ms TTL
+    auto stale = (*rt)->resolver().resolve("stale.example", Deadline::after(std::chrono::seconds(2)));
+    REQUIRE_MESSAGE(stale.ok(), stale.status().to_string());
+    CHECK(stale->front() == "127.0.0.1");
+  }
+  logger.set_sink({});
+  bool logged = false;
+  for (const auto &l : lines) logged = logged || l.find("serving its last addresses") != std::string::npos;
+  CHECK(logged);
 }

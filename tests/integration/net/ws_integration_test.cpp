@@ -11,7 +11,7 @@
 #include <thread>
 #include <vector>
 
-#include "net_test_support.hpp"
+#include "integration/net/net_test_support.hpp"
 #include "support/temp_dir.hpp"
 #include "voxline/core/log.hpp"
 #include "voxline/core/metrics.hpp"

@@ -13,7 +13,7 @@
 #include <thread>
 #include <vector>
 
-#include "net_test_support.hpp"
+#include "integration/net/net_test_support.hpp"
 #include "voxline/core/log.hpp"
 #include "voxline/core/metrics.hpp"
 #include "voxline/net/runtime.hpp"
