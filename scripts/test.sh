@@ -34,7 +34,7 @@ case $sanitize in
     export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:suppressions=$root/tests/sanitizers/ubsan.supp ;;
   thread)
     build=build-tsan; cmake_san=(-DVOXLINE_SANITIZE=thread -DVOXLINE_BUILD_BENCH=OFF)
-    export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 ;;
+    export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:suppressions=$root/tests/sanitizers/tsan.supp ;;
   *) echo "unknown sanitizer set '$sanitize'" >&2; exit 2 ;;
 esac
 

@@ -168,15 +168,18 @@ TEST_CASE(
 
 TEST_CASE("preconnect warms a TLS connection that the first request then reuses, over HTTP/1.1 and HTTP/2") {
   Certs certs;
-  auto tls_sim = start_sim(kShortStream, certs.cert, certs.key);  // HTTP/1.1 over TLS
-  auto plain_sim = start_sim(kShortStream);
-  std::vector<std::string> urls = {"https://localhost:" + std::to_string(tls_sim->port()) + "/test/sse"};
-  NghttpxProxy proxy;
-  if (testing::nghttpx_tests_can_run()) {
-    REQUIRE(proxy.start(plain_sim->port(), certs.cert, certs.key).ok());
-    urls.push_back(proxy.url("/test/sse"));
-  }
-  for (const auto &url : urls) {
+  // One simulator at a time: lws 4.1 formats log lines in a shared buffer, so two lws server
+  // contexts starting and serving on two threads race in it (TSan).
+  for (bool h2 : {false, true}) {
+    if (h2 && !testing::nghttpx_tests_can_run()) continue;
+    // HTTP/1.1: the simulator's own TLS; HTTP/2: nghttpx (TLS, h2 ALPN) in front of it.
+    auto sim = h2 ? start_sim(kShortStream) : start_sim(kShortStream, certs.cert, certs.key);
+    NghttpxProxy proxy;
+    std::string url = "https://localhost:" + std::to_string(sim->port()) + "/test/sse";
+    if (h2) {
+      REQUIRE(proxy.start(sim->port(), certs.cert, certs.key).ok());
+      url = proxy.url("/test/sse");
+    }
     CAPTURE(url);
     MetricsRegistry m;
     auto rt = runtime(m, certs.cert);
