@@ -4,7 +4,7 @@
 #   scripts/test.sh --sanitize address,undefined   ASan+UBSan build in build-asan/
 #   scripts/test.sh --sanitize thread        TSan build in build-tsan/
 #   scripts/test.sh --clang -- -L fuzz-replay  clang build in build-clang/: -Wthread-safety -Werror
-#                                            on every target, libFuzzer binaries, then ctest
+#                                            on every target, then ctest
 # Extra arguments after -- go to ctest (e.g. -- -L unit).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -42,7 +42,7 @@ compiler=()
 if [ "$clang" -eq 1 ]; then
   [ -z "$sanitize" ] || { echo "--clang builds without sanitizers" >&2; exit 2; }
   build=build-clang
-  compiler=(-DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DVOXLINE_BUILD_FUZZERS=ON)
+  compiler=(-DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++)
 fi
 
 rm -rf "$build"
