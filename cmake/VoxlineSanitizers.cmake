@@ -22,6 +22,12 @@ if(VOXLINE_BUILD_FUZZERS)
   if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
     message(FATAL_ERROR "VOXLINE_BUILD_FUZZERS needs clang (CC=clang CXX=clang++)")
   endif()
+  # The coverage hooks (__sancov_*) in every instrumented object are defined by the sanitizer
+  # runtime; without one, tests and libvoxline.so fail to link.
+  if(NOT VOXLINE_SANITIZE)
+    message(FATAL_ERROR "VOXLINE_BUILD_FUZZERS needs VOXLINE_SANITIZE (e.g. \"address;undefined\"): "
+                        "its runtime defines the coverage hooks every instrumented object calls")
+  endif()
   add_compile_options(-fsanitize=fuzzer-no-link)
   message(STATUS "voxline: libFuzzer coverage instrumentation")
 endif()

@@ -81,11 +81,6 @@ struct InboxAsync {
 
 void HttpInstruments::bind(const NetContext &ctx) {
   MetricsRegistry &metrics = *ctx.metrics;
-  bytes_sent = ctx.m.http_bytes_sent;
-  bytes_received = ctx.m.http_bytes_received;
-  open = ctx.m.http_open;
-  command_rejected = ctx.m.command_rejected;
-  command_high_water = ctx.m.command_high_water;
   connections_opened = &metrics.counter("voxline_net_http_connections_opened_total",
                                         "TCP connections opened for HTTP requests (a reused one counts 0)");
   preconnect_ok =
@@ -119,7 +114,7 @@ Status HttpInbox::push(Item item, bool counted) {
   if (engine_ == nullptr) return failed_precondition("the runtime serving this HTTP stream has stopped");
   if (counted) {
     if (pending_starts_ >= capacity_) {
-      engine_->m().command_rejected->inc();
+      engine_->ctx().m.command_rejected->inc();
       return queue_full("HTTP start queue of the slot is full (" + std::to_string(capacity_) + ")");
     }
     NetContext &ctx = engine_->ctx();
@@ -132,7 +127,7 @@ Status HttpInbox::push(Item item, bool counted) {
     ++pending_starts_;
   }
   items_.push_back(std::move(item));
-  engine_->m().command_high_water->update_max(static_cast<int64_t>(items_.size()));
+  engine_->ctx().m.command_high_water->update_max(static_cast<int64_t>(items_.size()));
   uv_async_send(async_);  // under the lock: the loop closes the handle only after clearing engine_
   return Status::Ok();
 }
@@ -247,7 +242,7 @@ void CurlHttpEngine::handle(HttpInbox::Item &item) {
       live_.emplace(s->id(), s);
       live_count_.fetch_add(1, std::memory_order_relaxed);
       if (on_load_) on_load_(1);
-      m_.open->add(1);
+      ctx_.m.http_open->add(1);
       if (shut_) {
         s->attach(*this);
         s->finish(cancelled("runtime shutting down"), "shutdown");
@@ -269,7 +264,7 @@ void CurlHttpEngine::forget(uint64_t id) {
   live_count_.fetch_sub(1, std::memory_order_relaxed);
   if (on_load_) on_load_(-1);
   ctx_.active_http.fetch_sub(1);
-  m_.open->add(-1);
+  ctx_.m.http_open->add(-1);
 }
 
 void CurlHttpEngine::on_transfer_done(void *ctx, CURL *easy, CURLcode result) {

@@ -44,14 +44,10 @@ namespace voxline::detail {
 class CurlHttpEngine;
 class HttpStreamImpl;
 
-// Instruments the HTTP path touches, resolved once per engine (never a registry lookup on the
-// per-chunk path, nor per completion). The shared ones come from NetContext.
+// HTTP-only instruments, resolved once per engine (never a registry lookup on the per-chunk
+// path, nor per completion). Byte counters, open streams and the command queue's are NetContext's
+// (ctx().m).
 struct HttpInstruments {
-  Counter *bytes_sent = nullptr;
-  Counter *bytes_received = nullptr;
-  Gauge *open = nullptr;
-  Counter *command_rejected = nullptr;
-  Gauge *command_high_water = nullptr;
   Counter *connections_opened = nullptr;  // CURLINFO_NUM_CONNECTS summed: 0 per reused connection
   Counter *preconnect_ok = nullptr;
   Counter *preconnect_failed = nullptr;

@@ -119,7 +119,7 @@ void HttpStreamImpl::on_resolved(const Result<std::vector<std::string>> &addrs) 
   }
   phase_ = Phase::kRequest;
   arm_deadline();
-  engine_->m().bytes_sent->inc(request_.body.size());
+  engine_->ctx().m.http_bytes_sent->inc(request_.body.size());
   if (engine_->curl().add(easy_) != CURLM_OK)
     finish(internal_error("curl_multi_add_handle failed"), "connect");
 }
@@ -254,7 +254,7 @@ size_t HttpStreamImpl::on_body(char *ptr, size_t size, size_t n, void *ud) {
   if (!s->head_delivered_) s->deliver_head();
   s->last_byte_ms_ = uv_now(s->loop_);
   s->body_bytes_ += len;
-  s->engine_->m().bytes_received->inc(len);
+  s->engine_->ctx().m.http_bytes_received->inc(len);
   if (s->head_.status >= 200 && s->head_.status < 300) {
     s->first_byte_delivered_ = true;
     if (s->handler_)

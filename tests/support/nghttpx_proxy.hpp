@@ -17,31 +17,25 @@
 #pragma once
 
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
 #include <fstream>
 #include <optional>
 #include <set>
 #include <sstream>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <doctest/doctest.h>
 
+#include "support/child_process.hpp"
 #include "support/temp_dir.hpp"
 #include "voxline/core/result.hpp"
-
-extern char **environ;
 
 namespace voxline::testing {
 
@@ -60,18 +54,9 @@ class NghttpxProxy {
   NghttpxProxy(const NghttpxProxy &) = delete;
   NghttpxProxy &operator=(const NghttpxProxy &) = delete;
 
+  // $VOXLINE_NGHTTPX, or nghttpx on PATH or in the sbin dirs Debian installs it in.
   static std::string find_binary() {
-    const char *env = std::getenv("VOXLINE_NGHTTPX");
-    if (env != nullptr && *env != '\0') return ::access(env, X_OK) == 0 ? std::string(env) : std::string();
-    const char *path = std::getenv("PATH");
-    std::stringstream dirs(std::string(path != nullptr ? path : "/usr/local/bin:/usr/bin:/bin") +
-                           ":/usr/sbin:/usr/local/sbin");
-    std::string d;
-    while (std::getline(dirs, d, ':')) {
-      const std::string candidate = (d.empty() ? "." : d) + "/nghttpx";
-      if (::access(candidate.c_str(), X_OK) == 0) return candidate;
-    }
-    return {};
+    return find_executable("VOXLINE_NGHTTPX", "nghttpx", "/usr/sbin:/usr/local/sbin");
   }
   static std::optional<std::string> unavailable_reason() {
     if (find_binary().empty())
@@ -79,11 +64,6 @@ class NghttpxProxy {
           "nghttpx not found (install the Debian package nghttp2-proxy, or set VOXLINE_NGHTTPX)");
     return std::nullopt;
   }
-  static bool in_ci() {
-    const char *ci = std::getenv("CI");
-    return ci != nullptr && std::string(ci) == "true";
-  }
-
   // Starts in front of 127.0.0.1:backend_port and waits until the frontend accepts connections.
   Status start(int backend_port, const std::string &cert_file, const std::string &key_file) {
     if (pid_ > 0) return failed_precondition("nghttpx already running");
@@ -92,7 +72,7 @@ class NghttpxProxy {
     if (bin.empty()) return unavailable(*unavailable_reason());
     Status last = internal_error("nghttpx never started");
     for (int attempt = 0; attempt < 5; ++attempt) {
-      port_ = free_port();
+      port_ = free_loopback_port();
       if (port_ == 0) return internal_error("no free loopback port");
       last = spawn_and_wait(bin, backend_port, cert_file, key_file);
       if (last.ok()) return last;
@@ -102,19 +82,7 @@ class NghttpxProxy {
   void stop() {
     if (pid_ <= 0) return;
     ::kill(pid_, SIGTERM);
-    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(3);
-    int status = 0;
-    while (std::chrono::steady_clock::now() < until) {
-      const pid_t r = ::waitpid(pid_, &status, WNOHANG);
-      if (r == pid_ || r < 0) {
-        pid_ = 0;
-        return;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, &status, 0);
-    pid_ = 0;
+    reap(pid_, std::chrono::seconds(3));
   }
 
   int port() const { return port_; }
@@ -142,23 +110,9 @@ class NghttpxProxy {
     for (const auto &a : access_log()) ports.insert(a.client_port);
     return ports.size();
   }
-  std::string error_log() const { return read(dir_.file("error.log")); }
+  std::string error_log() const { return read_text_file(dir_.file("error.log")); }
 
  private:
-  static int free_port() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0) return 0;
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof(addr);
-    int port = 0;
-    if (::bind(fd, reinterpret_cast<sockaddr *>(&addr), sizeof(addr)) == 0 &&
-        ::getsockname(fd, reinterpret_cast<sockaddr *>(&addr), &len) == 0)
-      port = ntohs(addr.sin_port);
-    ::close(fd);
-    return port;
-  }
   bool accepting() const {
     const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in addr{};
@@ -169,13 +123,6 @@ class NghttpxProxy {
     ::close(fd);
     return ok;
   }
-  static std::string read(const std::string &path) {
-    std::ifstream in(path);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-  }
-
   Status spawn_and_wait(const std::string &bin, int backend_port, const std::string &cert,
                         const std::string &key) {
     // --conf=/dev/null: Debian's /etc/nghttpx/nghttpx.conf would override the ports.
@@ -191,30 +138,13 @@ class NghttpxProxy {
                                      "--errorlog-file=" + dir_.file("error.log"),
                                      key,
                                      cert};
-    std::vector<char *> argv;
-    for (auto &a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-    pid_t pid = 0;
-    const int rc = posix_spawn(&pid, bin.c_str(), &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    if (rc != 0) return internal_error("posix_spawn nghttpx failed: " + std::to_string(rc));
-    pid_ = pid;
-    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (std::chrono::steady_clock::now() < until) {
-      int status = 0;
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {  // exited: port taken or bad arguments
-        pid_ = 0;
-        return unavailable("nghttpx exited at start; error log:\n" + error_log());
-      }
-      if (accepting()) return Status::Ok();
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    stop();
-    return timeout_error("nghttpx did not listen within 10 s; error log:\n" + error_log());
+    auto pid = spawn_quiet(std::move(args));
+    if (!pid.ok()) return pid.status();
+    pid_ = *pid;
+    Status ready = wait_ready(
+        pid_, "nghttpx", [&] { return accepting(); }, [&] { return error_log(); });
+    if (ready.code() == StatusCode::kTimeout) stop();
+    return ready;
   }
 
   TempDir dir_;
@@ -227,7 +157,7 @@ class NghttpxProxy {
 inline bool nghttpx_tests_can_run() {
   const auto why = NghttpxProxy::unavailable_reason();
   if (!why) return true;
-  if (NghttpxProxy::in_ci()) FAIL("CI=true and the HTTP/2 integration tests cannot run: " << *why);
+  if (in_ci()) FAIL("CI=true and the HTTP/2 integration tests cannot run: " << *why);
   std::fprintf(stderr, "\n**********\n*** WARNING: HTTP/2 integration test SKIPPED: %s\n**********\n\n",
                why->c_str());
   MESSAGE("SKIPPED: " << *why);

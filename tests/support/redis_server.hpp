@@ -13,31 +13,18 @@
 // Thread-safety: one thread drives a RedisServer; command() may be called from any thread.
 #pragma once
 
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <chrono>
-#include <cstdlib>
-#include <fstream>
 #include <optional>
-#include <sstream>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <hiredis/hiredis.h>
 
+#include "support/child_process.hpp"
 #include "support/temp_dir.hpp"
 #include "voxline/core/result.hpp"
-
-extern char **environ;
 
 namespace voxline::testing {
 
@@ -49,18 +36,7 @@ class RedisServer {
   RedisServer &operator=(const RedisServer &) = delete;
 
   // Path of the redis-server binary, or empty when there is none.
-  static std::string find_binary() {
-    const char *env = std::getenv("VOXLINE_REDIS_SERVER");
-    if (env != nullptr && *env != '\0') return ::access(env, X_OK) == 0 ? std::string(env) : std::string();
-    const char *path = std::getenv("PATH");
-    std::stringstream dirs(path != nullptr ? path : "/usr/local/bin:/usr/bin:/bin");
-    std::string d;
-    while (std::getline(dirs, d, ':')) {
-      const std::string candidate = (d.empty() ? "." : d) + "/redis-server";
-      if (::access(candidate.c_str(), X_OK) == 0) return candidate;
-    }
-    return {};
-  }
+  static std::string find_binary() { return find_executable("VOXLINE_REDIS_SERVER", "redis-server"); }
   // Why Redis tests cannot run here, or nullopt when they can.
   static std::optional<std::string> unavailable_reason() {
     if (find_binary().empty())
@@ -68,12 +44,6 @@ class RedisServer {
           "redis-server not found (install the Debian package redis-server, or set VOXLINE_REDIS_SERVER)");
     return std::nullopt;
   }
-  // CI=true: missing Redis is a failure, never a skip.
-  static bool in_ci() {
-    const char *ci = std::getenv("CI");
-    return ci != nullptr && std::string(ci) == "true";
-  }
-
   // Starts on a fresh free port (the first time) or on the same port (after kill/stop), and waits
   // until it answers PING.
   Status start() {
@@ -84,7 +54,7 @@ class RedisServer {
     const bool keep_port = port_ != 0;
     Status last = internal_error("redis-server never started");
     for (int attempt = 0; attempt < (keep_port ? 1 : 5); ++attempt) {
-      if (!keep_port) port_ = free_port();
+      if (!keep_port) port_ = free_loopback_port();
       if (port_ == 0) return internal_error("no free loopback port");
       last = spawn_and_wait(bin);
       if (last.ok()) return last;
@@ -96,13 +66,13 @@ class RedisServer {
     if (pid_ <= 0) return;
     ::kill(pid_, SIGCONT);
     ::kill(pid_, SIGTERM);
-    reap(std::chrono::seconds(3));
+    reap(pid_, std::chrono::seconds(3));
   }
   // Abrupt death (SIGKILL): clients see reset connections and refused connects.
   void kill() {
     if (pid_ <= 0) return;
     ::kill(pid_, SIGKILL);
-    reap(std::chrono::seconds(5));
+    reap(pid_, std::chrono::seconds(5));
   }
   Status restart() {
     stop();
@@ -144,22 +114,6 @@ class RedisServer {
   }
 
  private:
-  static int free_port() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0) return 0;
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
-    socklen_t len = sizeof(addr);
-    int port = 0;
-    if (::bind(fd, reinterpret_cast<sockaddr *>(&addr), sizeof(addr)) == 0 &&
-        ::getsockname(fd, reinterpret_cast<sockaddr *>(&addr), &len) == 0)
-      port = ntohs(addr.sin_port);
-    ::close(fd);
-    return port;
-  }
-
   static Result<std::string> run(redisContext *c, const std::vector<std::string> &argv) {
     std::vector<const char *> ptrs;
     std::vector<size_t> lens;
@@ -211,54 +165,18 @@ class RedisServer {
       args.push_back("--requirepass");
       args.push_back(password_);
     }
-    std::vector<char *> argv;
-    for (auto &a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-    pid_t pid = 0;
-    const int rc = posix_spawn(&pid, bin.c_str(), &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    if (rc != 0) return internal_error("posix_spawn redis-server failed: " + std::to_string(rc));
-    pid_ = pid;
-    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (std::chrono::steady_clock::now() < until) {
-      int status = 0;
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {  // exited: port taken or bad config
-        pid_ = 0;
-        return unavailable("redis-server exited at start; log:\n" + read_log());
-      }
-      auto pong = command({"PING"});
-      if (pong.ok() && *pong == "PONG") return Status::Ok();
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    kill();
-    return timeout_error("redis-server did not answer PING within 10 s; log:\n" + read_log());
-  }
-
-  void reap(std::chrono::seconds grace) {
-    const auto until = std::chrono::steady_clock::now() + grace;
-    int status = 0;
-    while (std::chrono::steady_clock::now() < until) {
-      const pid_t r = ::waitpid(pid_, &status, WNOHANG);
-      if (r == pid_ || r < 0) {
-        pid_ = 0;
-        return;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, &status, 0);
-    pid_ = 0;
-  }
-
-  std::string read_log() const {
-    std::ifstream in(log_path());
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
+    auto pid = spawn_quiet(std::move(args));
+    if (!pid.ok()) return pid.status();
+    pid_ = *pid;
+    Status ready = wait_ready(
+        pid_, "redis-server",
+        [&] {
+          auto pong = command({"PING"});
+          return pong.ok() && *pong == "PONG";
+        },
+        [&] { return read_text_file(log_path()); });
+    if (ready.code() == StatusCode::kTimeout) kill();
+    return ready;
   }
 
   std::string password_;

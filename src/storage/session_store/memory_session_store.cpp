@@ -86,6 +86,17 @@ struct MemorySessionStore::Impl {
     if (entries() < max_entries) return Status::Ok();
     return queue_full(fmt::format("memory session store holds {} live entries (max_entries)", max_entries));
   }
+  // The entry for `key` in `map`, created when missing if the entry bound leaves room.
+  template <typename Map>
+  Result<typename Map::mapped_type *> entry_or_new(Map &map, const std::string &key, SteadyTime now)
+      VOXLINE_REQUIRES(mu) {
+    auto it = map.find(key);
+    if (it == map.end()) {
+      VOXLINE_RETURN_IF_ERROR(make_room(now));
+      it = map.emplace(key, typename Map::mapped_type{}).first;
+    }
+    return &it->second;
+  }
   Doc *live_doc(const std::string &key, SteadyTime now) VOXLINE_REQUIRES(mu) {
     auto it = docs.find(key);
     if (it == docs.end()) return nullptr;
@@ -175,13 +186,9 @@ Result<SlotHold> MemorySessionStore::do_hold_slot(std::string_view slot, std::st
   MutexLock lock(impl_->mu);
   const SteadyTime now = impl_->clock.now();
   impl_->maybe_sweep(now);
-  const std::string key(slot);
-  auto it = impl_->slots.find(key);
-  if (it == impl_->slots.end()) {
-    VOXLINE_RETURN_IF_ERROR(impl_->make_room(now));
-    it = impl_->slots.emplace(key, Impl::Slot{}).first;
-  }
-  Impl::Slot &s = it->second;
+  VOXLINE_ASSIGN_OR_RETURN(Impl::Slot * slot_entry,
+                           impl_->entry_or_new(impl_->slots, std::string(slot), now));
+  Impl::Slot &s = *slot_entry;
   Impl::purge_slot(s, now);
   auto mine = s.holds.find(holder);
   if (mine == s.holds.end()) {
@@ -265,13 +272,9 @@ Result<RateDecision> MemorySessionStore::do_check_rate(std::string_view caller, 
   MutexLock lock(impl_->mu);
   const SteadyTime now = impl_->clock.now();
   impl_->maybe_sweep(now);
-  const std::string key(caller);
-  auto it = impl_->rates.find(key);
-  if (it == impl_->rates.end()) {
-    VOXLINE_RETURN_IF_ERROR(impl_->make_room(now));
-    it = impl_->rates.emplace(key, Impl::Rate{}).first;
-  }
-  Impl::Rate &r = it->second;
+  VOXLINE_ASSIGN_OR_RETURN(Impl::Rate * rate_entry,
+                           impl_->entry_or_new(impl_->rates, std::string(caller), now));
+  Impl::Rate &r = *rate_entry;
   r.window = window;
   Impl::purge_rate(r, now);
   RateDecision d;

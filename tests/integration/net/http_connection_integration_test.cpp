@@ -44,9 +44,7 @@ std::unique_ptr<Runtime> runtime(MetricsRegistry &m, const std::string &ca_file 
   o.metrics = &m;
   o.tls.ca_file = ca_file;
   o.slots = slots;
-  auto rt = Runtime::create(o);
-  REQUIRE_MESSAGE(rt.ok(), rt.status().to_string());
-  return std::move(*rt);
+  return start_runtime(o);
 }
 
 HttpRequest sse(const std::string &url, const std::string &body = "{}") {
@@ -63,16 +61,6 @@ std::shared_ptr<HttpStream> start(Slot &slot, HttpRequest r, std::shared_ptr<Htt
   auto s = slot.start_http(std::move(r), std::move(h));
   REQUIRE_MESSAGE(s.ok(), s.status().to_string());
   return *s;
-}
-
-template <typename Pred>
-bool eventually(Pred pred, std::chrono::milliseconds limit = std::chrono::milliseconds(5000)) {
-  const auto until = std::chrono::steady_clock::now() + limit;
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() > until) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return true;
 }
 
 uint64_t counter(MetricsRegistry &m, const char *name, const MetricLabels &labels = {}) {

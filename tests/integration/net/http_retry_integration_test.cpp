@@ -35,9 +35,7 @@ std::unique_ptr<Runtime> runtime(MetricsRegistry &m, Logger *logger = nullptr) {
   RuntimeOptions o;
   o.metrics = &m;
   o.logger = logger;
-  auto rt = Runtime::create(o);
-  REQUIRE_MESSAGE(rt.ok(), rt.status().to_string());
-  return std::move(*rt);
+  return start_runtime(o);
 }
 
 HttpRequest sse(const sim::Simulator &sim) {
@@ -62,16 +60,6 @@ std::shared_ptr<HttpStream> start(std::shared_ptr<Slot> slot, HttpRequest r,
   auto s = RetryDriver::start(std::move(slot), std::move(r), std::move(h), std::move(o));
   REQUIRE_MESSAGE(s.ok(), s.status().to_string());
   return *s;
-}
-
-template <typename Pred>
-bool eventually(Pred pred, std::chrono::milliseconds limit = std::chrono::milliseconds(2000)) {
-  const auto until = std::chrono::steady_clock::now() + limit;
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() > until) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
-  return true;
 }
 
 std::vector<sim::RecordedMessage> requests(const sim::Simulator &sim) {
@@ -100,7 +88,8 @@ TEST_CASE(
   CHECK(rec->events().size() == 3);
   CHECK(rec->responses() == 1);  // the 429 attempt showed nothing
   CHECK(rec->contract_kept());
-  CHECK(eventually([&] { return s->done(); }));  // set once on_complete has returned
+  CHECK(eventually([&] { return s->done(); },
+                   std::chrono::milliseconds(2000)));  // set once on_complete has returned
   auto reqs = requests(*sim);
   REQUIRE(reqs.size() == 2);
   CHECK(reqs[1].t_ms - reqs[0].t_ms >= 300);  // the server's delay, not the 20 ms backoff

@@ -351,14 +351,30 @@ inline std::unique_ptr<sim::Simulator> start_sim(const std::string &scenario = {
   return std::move(*sim);
 }
 
+// A Runtime with options `o`; the test fails if it cannot be created.
+inline std::unique_ptr<Runtime> start_runtime(const RuntimeOptions &o) {
+  auto rt = Runtime::create(o);
+  REQUIRE_MESSAGE(rt.ok(), rt.status().to_string());
+  return std::move(*rt);
+}
+
 // A Runtime with default options reporting into `metrics`.
 inline std::unique_ptr<Runtime> start_runtime(MetricsRegistry &metrics, TlsOptions tls = {}) {
   RuntimeOptions o;
   o.metrics = &metrics;
   o.tls = std::move(tls);
-  auto rt = Runtime::create(o);
-  REQUIRE_MESSAGE(rt.ok(), rt.status().to_string());
-  return std::move(*rt);
+  return start_runtime(o);
+}
+
+// Polls pred until it holds (true) or `limit` passes (false), for state another thread sets.
+template <typename Pred>
+bool eventually(Pred pred, std::chrono::milliseconds limit = std::chrono::milliseconds(5000)) {
+  const auto until = std::chrono::steady_clock::now() + limit;
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() > until) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return true;
 }
 
 }  // namespace voxline::nettest

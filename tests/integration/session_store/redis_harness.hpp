@@ -23,7 +23,7 @@ namespace voxline::testing {
 inline bool redis_tests_can_run() {
   const auto why = RedisServer::unavailable_reason();
   if (!why) return true;
-  if (RedisServer::in_ci()) FAIL("CI=true and the Redis integration tests cannot run: " << *why);
+  if (in_ci()) FAIL("CI=true and the Redis integration tests cannot run: " << *why);
   std::fprintf(stderr, "\n**********\n*** WARNING: Redis integration test SKIPPED: %s\n**********\n\n",
                why->c_str());
   MESSAGE("SKIPPED: " << *why);

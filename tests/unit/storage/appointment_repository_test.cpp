@@ -13,31 +13,7 @@ using voxline::testing::StorageFixture;
 
 namespace {
 
-struct Booked : StorageFixture {
-  CustomerRepository customers{clock};
-  VehicleRepository vehicles{clock};
-  AppointmentRepository appointments{clock};
-  int64_t ada = 0;
-  int64_t bob = 0;
-  int64_t ada_car = 0;
-  int64_t bob_car = 0;
-
-  Booked() {
-    auto tx = db->begin();
-    REQUIRE(tx.ok());
-    auto a = customers.register_customer(*tx, {"Ada", "5551234567", std::nullopt},
-                                         {{0, "1M8GDM9AXKP042788", 1989, "Ford", "F-150"}});
-    auto b = customers.register_customer(*tx, {"Bob", "5552345678", std::nullopt},
-                                         {{0, "1HGCM82633A004352", 2003, "Honda", "Accord"}});
-    REQUIRE(a.ok());
-    REQUIRE(b.ok());
-    ada = a->customer.id;
-    bob = b->customer.id;
-    ada_car = a->vehicles[0].id;
-    bob_car = b->vehicles[0].id;
-    REQUIRE(tx->commit().ok());
-  }
-
+struct Booked : voxline::testing::TwoCustomersFixture {
   Result<Appointment> book(int64_t customer, std::optional<int64_t> car, const char *service, int bay,
                            WallTime start) {
     auto tx = db->begin();

@@ -15,26 +15,7 @@ using voxline::testing::StorageFixture;
 
 namespace {
 
-struct Shop : StorageFixture {
-  CustomerRepository customers{clock};
-  AppointmentRepository appointments{clock};
-  int64_t ada = 0;
-  int64_t ada_car = 0;
-  int64_t bob_car = 0;
-  Shop() {
-    auto tx = db->begin();
-    REQUIRE(tx.ok());
-    auto a = customers.register_customer(*tx, {"Ada", "5551234567", std::nullopt},
-                                         {{0, "1M8GDM9AXKP042788", 1989, "Ford", "F-150"}});
-    auto b = customers.register_customer(*tx, {"Bob", "5552345678", std::nullopt},
-                                         {{0, "1HGCM82633A004352", 2003, "Honda", "Accord"}});
-    REQUIRE(a.ok());
-    REQUIRE(b.ok());
-    ada = a->customer.id;
-    ada_car = a->vehicles[0].id;
-    bob_car = b->vehicles[0].id;
-    REQUIRE(tx->commit().ok());
-  }
+struct Shop : voxline::testing::TwoCustomersFixture {
   // Runs `sql` in its own transaction (rolled back) and returns its error.
   Status refused(const std::string &sql, const SqlParams &params = {}) {
     auto tx = db->begin();

@@ -12,12 +12,15 @@
 #include "support/temp_dir.hpp"
 #include "voxline/core/clock.hpp"
 #include "voxline/core/metrics.hpp"
+#include "voxline/storage/appointment_repository.hpp"
+#include "voxline/storage/customer_repository.hpp"
 #include "voxline/storage/database.hpp"
 #include "voxline/storage/models.hpp"
 #include "voxline/storage/schema.hpp"
 #include "voxline/storage/shop_config_repository.hpp"
 #include "voxline/storage/sqlite_database.hpp"
 #include "voxline/storage/validators.hpp"
+#include "voxline/storage/vehicle_repository.hpp"
 
 namespace voxline::testing {
 
@@ -73,6 +76,34 @@ struct StorageFixture {
       REQUIRE(ShopConfigRepository(clock).save(*tx, test_shop_config()).ok());
       REQUIRE(tx->commit().ok());
     }
+  }
+};
+
+// StorageFixture plus two registered customers with one car each: Ada (Ford F-150) and Bob
+// (Honda Accord), committed.
+struct TwoCustomersFixture : StorageFixture {
+  CustomerRepository customers{clock};
+  VehicleRepository vehicles{clock};
+  AppointmentRepository appointments{clock};
+  int64_t ada = 0;
+  int64_t bob = 0;
+  int64_t ada_car = 0;
+  int64_t bob_car = 0;
+
+  TwoCustomersFixture() {
+    auto tx = db->begin();
+    REQUIRE(tx.ok());
+    auto a = customers.register_customer(*tx, {"Ada", "5551234567", std::nullopt},
+                                         {{0, "1M8GDM9AXKP042788", 1989, "Ford", "F-150"}});
+    auto b = customers.register_customer(*tx, {"Bob", "5552345678", std::nullopt},
+                                         {{0, "1HGCM82633A004352", 2003, "Honda", "Accord"}});
+    REQUIRE(a.ok());
+    REQUIRE(b.ok());
+    ada = a->customer.id;
+    bob = b->customer.id;
+    ada_car = a->vehicles[0].id;
+    bob_car = b->vehicles[0].id;
+    REQUIRE(tx->commit().ok());
   }
 };
 
