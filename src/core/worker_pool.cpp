@@ -34,9 +34,7 @@ Status CancelToken::check() const {
   return Status::Ok();
 }
 
-namespace detail {
-
-Status job_exception_status(std::exception_ptr error) {
+Status WorkerPool::job_exception_status(std::exception_ptr error) {
   try {
     std::rethrow_exception(std::move(error));
   } catch (const std::exception &e) {
@@ -46,22 +44,25 @@ Status job_exception_status(std::exception_ptr error) {
   }
 }
 
-struct JobState {
-  JobState(std::shared_ptr<Executor> ex, Deadline d, std::unique_ptr<JobBody> b, SteadyTime t)
+struct JobHandle::State {
+  using JobBody = WorkerPool::JobBody;
+  State(std::shared_ptr<Executor> ex, Deadline d, std::unique_ptr<JobBody> b, SteadyTime t)
       : executor(std::move(ex)), deadline(d), body(std::move(b)), submitted(t) {}
 
   const std::shared_ptr<Executor> executor;
   const Deadline deadline;
-  std::unique_ptr<JobBody> body;  // owned by whoever moved `phase` last (see PoolCore)
+  std::unique_ptr<JobBody> body;  // owned by whoever moved `phase` last (see Core)
   const SteadyTime submitted;
-  // kQueued -> kRunning -> kFinished, or kQueued -> kFinished; changes under PoolCore::mu.
+  // kQueued -> kRunning -> kFinished, or kQueued -> kFinished; changes under Core::mu.
   std::atomic<JobPhase> phase{JobPhase::kQueued};
   std::atomic<bool> cancel_requested{false};
   // Set by the first of "the completion runs" and "the completion is dropped".
   std::atomic<bool> settled{false};
 };
 
-struct PoolCore : std::enable_shared_from_this<PoolCore> {
+struct JobHandle::Pool : std::enable_shared_from_this<Pool> {
+  using JobState = JobHandle::State;
+  using Core = JobHandle::Pool;
   struct Retry {
     std::shared_ptr<JobState> job;
     SteadyTime give_up;
@@ -69,7 +70,7 @@ struct PoolCore : std::enable_shared_from_this<PoolCore> {
     Duration delay;
   };
 
-  PoolCore(const WorkerPoolOptions &o, MetricsRegistry &m, Logger &l)
+  Pool(const WorkerPoolOptions &o, MetricsRegistry &m, Logger &l)
       : options(o),
         log(l),
         depth(m.gauge("voxline_worker_queue_depth", "Jobs waiting for a worker", labels())),
@@ -287,11 +288,9 @@ struct PoolCore : std::enable_shared_from_this<PoolCore> {
   std::thread timer;
 };
 
-}  // namespace detail
-
 bool JobHandle::cancel() {
   if (state_ == nullptr) return false;
-  std::shared_ptr<detail::PoolCore> core = core_.lock();
+  std::shared_ptr<Pool> core = core_.lock();
   if (core == nullptr) {
     // The pool is gone, so the job has finished; a token copy still sees the request.
     state_->cancel_requested.store(true, std::memory_order_release);
@@ -313,7 +312,7 @@ Result<std::unique_ptr<WorkerPool>> WorkerPool::create(WorkerPoolOptions options
     return invalid_argument("completion_retry_window must not be negative");
   MetricsRegistry &metrics = options.metrics != nullptr ? *options.metrics : MetricsRegistry::global();
   Logger &log = options.logger != nullptr ? *options.logger : default_logger();
-  auto core = std::make_shared<detail::PoolCore>(options, metrics, log);
+  auto core = std::make_shared<Core>(options, metrics, log);
   {
     MutexLock lock(core->mu);
     core->running_jobs.resize(static_cast<size_t>(options.threads));
@@ -330,7 +329,7 @@ Result<std::unique_ptr<WorkerPool>> WorkerPool::create(WorkerPoolOptions options
   return pool;
 }
 
-WorkerPool::WorkerPool(WorkerPoolOptions options, std::shared_ptr<detail::PoolCore> core)
+WorkerPool::WorkerPool(WorkerPoolOptions options, std::shared_ptr<Core> core)
     : options_(std::move(options)), core_(std::move(core)) {}
 
 WorkerPool::~WorkerPool() {
@@ -338,9 +337,9 @@ WorkerPool::~WorkerPool() {
 }
 
 Result<JobHandle> WorkerPool::submit_body(std::shared_ptr<Executor> executor, const Deadline &deadline,
-                                          std::unique_ptr<detail::JobBody> body) {
+                                          std::unique_ptr<JobBody> body) {
   if (executor == nullptr) return invalid_argument("a job needs an executor for its completion");
-  auto job = std::make_shared<detail::JobState>(std::move(executor), deadline, std::move(body), steady_now());
+  auto job = std::make_shared<JobState>(std::move(executor), deadline, std::move(body), steady_now());
   bool wake_timer = false;
   {
     MutexLock lock(core_->mu);
@@ -365,7 +364,7 @@ void WorkerPool::shutdown() {
   MutexLock once(shutdown_mu_);
   if (shut_down_) return;
   shut_down_ = true;
-  std::deque<std::shared_ptr<detail::JobState>> pending;
+  std::deque<std::shared_ptr<JobState>> pending;
   {
     MutexLock lock(core_->mu);
     core_->stopping = true;

@@ -79,11 +79,6 @@ struct WorkerPoolOptions {
   Logger *logger = nullptr;            // nullptr = default_logger()
 };
 
-namespace detail {
-struct JobState;
-struct PoolCore;
-}  // namespace detail
-
 // What a running job sees: whether it should stop, and its deadline. Copyable; copies share the
 // job's cancellation flag and may outlive the job.
 class VOXLINE_API CancelToken {
@@ -123,65 +118,13 @@ class VOXLINE_API JobHandle {
 
  private:
   friend class WorkerPool;
-  JobHandle(std::shared_ptr<detail::JobState> state, std::weak_ptr<detail::PoolCore> core) noexcept
+  struct State;  // one submitted job (worker_pool.cpp)
+  struct Pool;   // the pool's queue, threads and metrics (worker_pool.cpp)
+  JobHandle(std::shared_ptr<State> state, std::weak_ptr<Pool> core) noexcept
       : state_(std::move(state)), core_(std::move(core)) {}
-  std::shared_ptr<detail::JobState> state_;
-  std::weak_ptr<detail::PoolCore> core_;  // expires with the pool
+  std::shared_ptr<State> state_;
+  std::weak_ptr<Pool> core_;  // expires with the pool
 };
-
-namespace detail {
-
-// A type-erased job: the work and its completion. WorkerPool::submit() builds one.
-class JobBody {
- public:
-  virtual ~JobBody() = default;
-  // On a worker: runs the work, keeps its outcome and destroys the work.
-  virtual void run(const CancelToken &token) = 0;
-  // Instead of run(): keeps `status` (TIMEOUT, CANCELLED) as the outcome.
-  virtual void fail(Status status) = 0;
-  // On the executor: hands the outcome to the completion, then destroys both. Called once.
-  virtual void complete() = 0;
-};
-
-template <typename R>
-struct IsJobOutcome : std::false_type {};
-template <>
-struct IsJobOutcome<Status> : std::true_type {};
-template <typename T>
-struct IsJobOutcome<Result<T>> : std::true_type {};
-
-VOXLINE_API Status job_exception_status(std::exception_ptr error);
-
-template <typename Work, typename Done>
-class TypedJobBody final : public JobBody {
- public:
-  using Outcome = std::invoke_result_t<Work &, const CancelToken &>;
-  TypedJobBody(Work work, Done done) : work_(std::move(work)), done_(std::move(done)) {}
-
-  void run(const CancelToken &token) override {
-    try {
-      outcome_.emplace((*work_)(token));
-    } catch (...) {
-      outcome_.emplace(job_exception_status(std::current_exception()));
-    }
-    work_.reset();
-  }
-  void fail(Status status) override { outcome_.emplace(std::move(status)); }
-  void complete() override {
-    work_.reset();  // still here when the job never ran
-    if (done_ && outcome_) (*done_)(std::move(*outcome_));
-    // The captures die here, on the executor's thread, not wherever the job state dies.
-    done_.reset();
-    outcome_.reset();
-  }
-
- private:
-  std::optional<Work> work_;
-  std::optional<Done> done_;
-  std::optional<Outcome> outcome_;
-};
-
-}  // namespace detail
 
 class VOXLINE_API WorkerPool {
  public:
@@ -201,11 +144,11 @@ class VOXLINE_API WorkerPool {
   Result<JobHandle> submit(std::shared_ptr<Executor> executor, const Deadline &deadline, Work work,
                            Done done) {
     using Outcome = std::invoke_result_t<std::decay_t<Work> &, const CancelToken &>;
-    static_assert(detail::IsJobOutcome<Outcome>::value, "a job returns Status or Result<T>");
+    static_assert(IsJobOutcome<Outcome>::value, "a job returns Status or Result<T>");
     static_assert(std::is_invocable_v<std::decay_t<Done> &, Outcome>,
                   "the completion takes what the work returns");
     return submit_body(std::move(executor), deadline,
-                       std::make_unique<detail::TypedJobBody<std::decay_t<Work>, std::decay_t<Done>>>(
+                       std::make_unique<TypedJobBody<std::decay_t<Work>, std::decay_t<Done>>>(
                            std::move(work), std::move(done)));
   }
 
@@ -219,12 +162,64 @@ class VOXLINE_API WorkerPool {
   size_t running() const;
 
  private:
-  WorkerPool(WorkerPoolOptions options, std::shared_ptr<detail::PoolCore> core);
+  friend class JobHandle;
+  using Core = JobHandle::Pool;
+  using JobState = JobHandle::State;
+
+  // A type-erased job: the work and its completion. submit() builds a TypedJobBody.
+  class JobBody {
+   public:
+    virtual ~JobBody() = default;
+    // On a worker: runs the work, keeps its outcome and destroys the work.
+    virtual void run(const CancelToken &token) = 0;
+    // Instead of run(): keeps `status` (TIMEOUT, CANCELLED) as the outcome.
+    virtual void fail(Status status) = 0;
+    // On the executor: hands the outcome to the completion, then destroys both. Called once.
+    virtual void complete() = 0;
+  };
+
+  WorkerPool(WorkerPoolOptions options, std::shared_ptr<Core> core);
   Result<JobHandle> submit_body(std::shared_ptr<Executor> executor, const Deadline &deadline,
-                                std::unique_ptr<detail::JobBody> body);
+                                std::unique_ptr<JobBody> body);
+
+  template <typename R>
+  struct IsJobOutcome : std::is_same<R, Status> {};
+  template <typename T>
+  struct IsJobOutcome<Result<T>> : std::true_type {};
+
+  static Status job_exception_status(std::exception_ptr error);
+
+  template <typename Work, typename Done>
+  class TypedJobBody final : public JobBody {
+   public:
+    using Outcome = std::invoke_result_t<Work &, const CancelToken &>;
+    TypedJobBody(Work work, Done done) : work_(std::move(work)), done_(std::move(done)) {}
+
+    void run(const CancelToken &token) override {
+      try {
+        outcome_.emplace((*work_)(token));
+      } catch (...) {
+        outcome_.emplace(job_exception_status(std::current_exception()));
+      }
+      work_.reset();
+    }
+    void fail(Status status) override { outcome_.emplace(std::move(status)); }
+    void complete() override {
+      work_.reset();  // still here when the job never ran
+      if (done_ && outcome_) (*done_)(std::move(*outcome_));
+      // The captures die here, on the executor's thread, not wherever the job state dies.
+      done_.reset();
+      outcome_.reset();
+    }
+
+   private:
+    std::optional<Work> work_;
+    std::optional<Done> done_;
+    std::optional<Outcome> outcome_;
+  };
 
   WorkerPoolOptions options_;
-  std::shared_ptr<detail::PoolCore> core_;
+  std::shared_ptr<Core> core_;
   Mutex shutdown_mu_;
   bool shut_down_ VOXLINE_GUARDED_BY(shutdown_mu_) = false;
 };
