@@ -65,10 +65,6 @@ struct RateDecision {
   Millis retry_after{0};  // when denied: time until the oldest counted attempt leaves the window
 };
 
-namespace detail {
-class StoreMetrics;
-}  // namespace detail
-
 // The public methods are the contract: they check arguments (INVALID_ARGUMENT), refuse a deadline
 // that expired before the start (TIMEOUT), time the operation and count it in the store metrics,
 // then call the backend's protected do_* method. A backend implements only the do_* methods.
@@ -138,8 +134,10 @@ class VOXLINE_API SessionStore {
  protected:
   // `backend` labels the metrics and the health component; `registry` must outlive the store.
   SessionStore(std::string backend, MetricsRegistry &registry);
-  // The instruments of this store, for backend-specific counters (reconnects, pool).
-  detail::StoreMetrics &store_metrics() noexcept { return *metrics_; }
+  // The instruments of this store, for backend-specific counters (reconnects, pool); defined in
+  // the library's private sources.
+  class Metrics;
+  Metrics &store_metrics() noexcept { return *metrics_; }
 
   // Backend operations. Called with checked arguments (ids, TTLs, capacities, limits in range,
   // `json` already a compact JSON object) and a deadline that had not expired at the start.
@@ -167,17 +165,7 @@ class VOXLINE_API SessionStore {
 
  private:
   const std::string backend_;
-  std::unique_ptr<detail::StoreMetrics> metrics_;
+  std::unique_ptr<Metrics> metrics_;
 };
-
-namespace detail {
-// Argument checks shared by every backend (INVALID_ARGUMENT naming `what`).
-VOXLINE_API Status validate_store_id(std::string_view id, std::string_view what);
-VOXLINE_API Status validate_ttl(Millis ttl, std::string_view what);
-// Checks that `json` is one JSON object within kMaxDocumentBytes; returns it compacted.
-VOXLINE_API Result<std::string> normalize_document(std::string_view json);
-// RFC 7386 merge of `patch` (a JSON object) into `document` (a JSON object); returns compact JSON.
-VOXLINE_API Result<std::string> apply_merge_patch(std::string_view document, std::string_view patch);
-}  // namespace detail
 
 }  // namespace voxline

@@ -12,6 +12,7 @@
 #include "storage/session_store/redis_pool.hpp"
 #include "storage/session_store/redis_scripts.hpp"
 #include "storage/session_store/redis_url.hpp"
+#include "storage/session_store/session_store_checks.hpp"
 #include "storage/session_store/store_metrics.hpp"
 #include "voxline/core/thread_annotations.hpp"
 

@@ -11,6 +11,7 @@
 #include "voxline/core/metrics.hpp"
 #include "voxline/core/result.hpp"
 #include "voxline/core/status.hpp"
+#include "voxline/storage/session_store.hpp"
 
 namespace voxline::detail {
 
@@ -77,3 +78,13 @@ class OpTimer {
 };
 
 }  // namespace voxline::detail
+
+namespace voxline {
+
+// The instruments a SessionStore owns; the public header names the type, its body lives here.
+class SessionStore::Metrics : public detail::StoreMetrics {
+ public:
+  using detail::StoreMetrics::StoreMetrics;
+};
+
+}  // namespace voxline

@@ -3,6 +3,7 @@
 
 #include <doctest/doctest.h>
 
+#include "storage/session_store/session_store_checks.hpp"
 #include "voxline/storage/session_store.hpp"
 
 namespace voxline {
