@@ -260,6 +260,9 @@ WsStats WsConn::stats() const {
   s.pongs_received = pongs_.load(std::memory_order_relaxed);
   s.send_rejected = send_rejected_.load(std::memory_order_relaxed);
   s.discarded = discarded_.load(std::memory_order_relaxed);
+  s.control_messages_sent = controls_sent_.load(std::memory_order_relaxed);
+  s.last_control_written = SteadyTime(std::chrono::duration_cast<SteadyTime::duration>(
+      std::chrono::nanoseconds(last_control_written_ns_.load(std::memory_order_relaxed))));
   MutexLock lock(mu_);
   s.queued = data_.size() + control_.size();
   s.queued_bytes = data_bytes_ + control_bytes_;
@@ -796,6 +799,13 @@ int WsConn::on_writeable(struct lws *wsi) {
         return -1;
       }
       ++written;
+      if (m.priority) {  // Clear, Finalize...: rare, so no clock read per audio frame
+        last_control_written_ns_.store(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                           std::chrono::steady_clock::now().time_since_epoch())
+                                           .count(),
+                                       std::memory_order_relaxed);
+        controls_sent_.fetch_add(1, std::memory_order_relaxed);
+      }
       msgs_sent_.fetch_add(1, std::memory_order_relaxed);
       bytes_sent_.fetch_add(n, std::memory_order_relaxed);
       ctx_.m.ws_bytes_sent->inc(n);

@@ -117,7 +117,8 @@ class WsConn final : public WsConnection, public std::enable_shared_from_this<Ws
   std::atomic<uint32_t> ops_{0};
   std::atomic<bool> want_paused_{false};
   std::atomic<uint64_t> msgs_sent_{0}, bytes_sent_{0}, msgs_recv_{0}, bytes_recv_{0}, pongs_{0},
-      send_rejected_{0}, discarded_{0};
+      send_rejected_{0}, discarded_{0}, controls_sent_{0};
+  std::atomic<int64_t> last_control_written_ns_{0};  // steady_clock ticks since its epoch
 
   mutable Mutex mu_;
   std::deque<WsOutMessage> data_ VOXLINE_GUARDED_BY(mu_);

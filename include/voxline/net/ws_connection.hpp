@@ -160,6 +160,10 @@ struct WsStats {
   uint64_t send_rejected = 0;                                 // send*() calls refused with QUEUE_FULL
   uint64_t discarded = 0;                                     // messages dropped by discard_queued()
   size_t queued = 0, queued_bytes = 0, queue_high_water = 0;  // both lanes; high water in messages
+  uint64_t control_messages_sent = 0;                         // priority-lane messages written
+  // When the last priority-lane message was handed to the socket (epoch: none yet), so control
+  // latency (queued -> written) can be measured without a callback per write.
+  SteadyTime last_control_written{};
 };
 
 class WsConnection;

@@ -70,14 +70,21 @@ TEST_CASE("a Clear queued behind 2 s of audio is written first, and discard_queu
   // One slot task queues 100 frames of 20 ms (640 B) and then the Clear: no write can happen
   // in between, so only the lane decides the order.
   std::atomic<bool> queued{false};
+  SteadyTime clear_queued_at{};
   REQUIRE(slot->post([&] {
                 for (uint32_t i = 0; i < 100; ++i) REQUIRE(conn->send(numbered(i, 640)).ok());
+                clear_queued_at = std::chrono::steady_clock::now();
                 REQUIRE(conn->send_control_text(R"({"type":"Clear"})").ok());
                 queued = true;
               })
               .ok());
   REQUIRE(rec->wait_messages(101, 10000ms));
   CHECK(queued);
+  // The write timestamp of the priority lane lies between queueing the Clear and its echo.
+  const WsStats after_clear = conn->stats();
+  CHECK(after_clear.control_messages_sent == 1);
+  CHECK(after_clear.last_control_written >= clear_queued_at);
+  CHECK(after_clear.last_control_written <= std::chrono::steady_clock::now());
   auto in = received(*sim, "echo");
   REQUIRE(in.size() == 101);
   CHECK(in[0].kind == "text");
@@ -98,6 +105,8 @@ TEST_CASE("a Clear queued behind 2 s of audio is written first, and discard_queu
   CHECK(discarded == 50);
   CHECK(rec->messages()[101].second == "after-barge-in");
   CHECK(conn->stats().discarded == 50);
+  CHECK(conn->stats().control_messages_sent == 2);
+  CHECK(conn->stats().last_control_written > after_clear.last_control_written);
   conn->close();
   REQUIRE(rec->wait_terminal());
   CHECK(received(*sim, "echo").size() == 102);
