@@ -1,7 +1,6 @@
 #include "voxline/net/retry_policy.hpp"
 
 #include <algorithm>
-#include <mutex>
 #include <random>
 
 #include "voxline/core/metrics.hpp"
@@ -9,10 +8,10 @@
 namespace voxline {
 
 namespace {
+// One engine per thread, seeded once when the thread first draws: jitter takes no lock that
+// every retrying thread would share.
 double default_random() {
-  static std::mutex mu;
-  static std::mt19937_64 engine{std::random_device{}()};
-  std::lock_guard<std::mutex> lock(mu);
+  thread_local std::mt19937_64 engine{std::random_device{}()};
   return std::uniform_real_distribution<double>(0.0, 1.0)(engine);
 }
 

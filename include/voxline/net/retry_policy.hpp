@@ -12,7 +12,8 @@
 //     sleep_for(d.delay);
 //   }
 //
-// Thread-safety: decide() is const and thread-safe when the injected RNG is (the default is).
+// Thread-safety: decide() is const and thread-safe when the injected RNG is. The default RNG
+// is a per-thread engine seeded once per thread from std::random_device (no shared lock).
 #pragma once
 
 #include <functional>

@@ -1,5 +1,10 @@
 #include "voxline/net/retry_policy.hpp"
 
+#include <algorithm>
+#include <functional>
+#include <thread>
+#include <vector>
+
 #include <doctest/doctest.h>
 
 #include "voxline/core/metrics.hpp"
@@ -94,4 +99,32 @@ TEST_CASE("retry policy does not schedule a retry that would pass the deadline")
 
 TEST_CASE("retry policy reports success as no retry") {
   CHECK(!RetryPolicy().decide(Status::Ok(), 1, {}).retry);
+}
+
+TEST_CASE("the default jitter draws from an engine of each thread, seeded apart, within the ceiling") {
+  MetricsRegistry m;
+  const RetryPolicy p(opts(), {}, &m);  // default RNG, shared by both threads
+  constexpr int kDraws = 200;
+  std::vector<Duration> a, b;
+  auto draw = [&p](std::vector<Duration> &out) {
+    for (int i = 0; i < kDraws; ++i) out.push_back(p.decide(unavailable("503"), 1, {}).delay);
+  };
+  std::thread ta(draw, std::ref(a));
+  std::thread tb(draw, std::ref(b));
+  ta.join();
+  tb.join();
+  REQUIRE(a.size() == kDraws);
+  REQUIRE(b.size() == kDraws);
+  for (const auto &seq : {a, b}) {
+    for (Duration d : seq) {
+      CHECK(d >= Duration::zero());
+      CHECK(d <= milliseconds(500));
+    }
+  }
+  // Engines seeded alike (a fixed seed per thread) would give both threads the same sequence.
+  CHECK(a != b);
+  // Jitter, not a constant: the draws of one thread spread over the range.
+  CHECK(*std::min_element(a.begin(), a.end()) < milliseconds(100));
+  CHECK(*std::max_element(a.begin(), a.end()) > milliseconds(400));
+  CHECK(m.counter("voxline_net_retries_total", "").value() == 2 * kDraws);
 }
