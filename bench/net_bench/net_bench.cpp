@@ -1,318 +1,209 @@
-// net_bench: messages per second and p50/p99 round trip on loopback, printed as a table.
-//   raw TCP echo (1 connection)           baseline: a blocking socket pair, no framing, no TLS
-//   websocket echo via Runtime, 1 and 200 connections on one I/O thread (voxline-sim /test/echo)
-//   streaming HTTP POST + SSE via Runtime, 1 and 200 concurrent streams (voxline-sim /test/sse)
-// Figures are for comparison within one run (the ratio column), never absolute targets.
-//   usage: net_bench [--quick]
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-#include <algorithm>
-#include <atomic>
-#include <chrono>
-#include <condition_variable>
+// net_bench: the network runtime under load, each section with its baseline in the same run.
+//   pingpong  round trips on loopback (pingpong.hpp), against a raw TCP socket pair
+//   calls     paced call-like load on ONE slot against voxline-sim in a child process
+//             (call_load.hpp), for each N and STT frame size
+//   floor     the same paced traffic from a minimal raw libuv TCP client (raw_floor.hpp)
+// Loop CPU is the slot (or floor loop) thread's own CPU time, not wall time, so the figures hold
+// on a shared machine; README "Benchmarks" has the figures and the command that made them.
+#include <csignal>
 #include <cstdio>
-#include <cstring>
-#include <memory>
-#include <mutex>
+#include <cstdlib>
+#include <fstream>
 #include <string>
-#include <thread>
 #include <vector>
 
-#include "voxline/core/metrics.hpp"
-#include "voxline/net/runtime.hpp"
-#include "voxline/net/sse_parser.hpp"
-#include "voxline_sim/simulator.hpp"
+#include "net_bench/bench_support.hpp"
+#include "net_bench/call_load.hpp"
+#include "net_bench/load_report.hpp"
+#include "net_bench/pingpong.hpp"
+#include "net_bench/raw_floor.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace voxline;
-using BenchClock = std::chrono::steady_clock;
 
 namespace {
 
-struct Row {
-  std::string name;
-  int connections = 0;
-  size_t messages = 0;
-  double seconds = 0;
-  std::vector<double> rtt_ms;
-  std::string note;
-};
+constexpr const char *kUsage =
+    "usage: net_bench [--quick] [--sections pingpong,calls,floor] [--calls 100,500,1000,2000]\n"
+    "                 [--frame-ms 20,100] [--seconds S] [--warmup S] [--no-sse]\n"
+    "  --quick       --calls 100,500 --seconds 3 --warmup 1 (a smoke run)\n"
+    "  --sections    which parts run (default: all three)\n"
+    "  --calls       the call counts N of the paced load, comma-separated\n"
+    "  --frame-ms    STT uplink frame periods, comma-separated: 20 = 640 B frames, 100 = the same\n"
+    "                audio coalesced into 3200 B frames (default: 20,100)\n"
+    "  --seconds     measured window per run (default 6)\n"
+    "  --warmup      seconds after the ramp and the first barge-in before measuring (default 2)\n"
+    "  --no-sse      no SSE stream per call\n";
 
-double percentile(std::vector<double> v, double q) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const size_t i = std::min(v.size() - 1, static_cast<size_t>(q * static_cast<double>(v.size() - 1) + 0.5));
-  return v[i];
+int usage_error(const std::string &why) {
+  std::fprintf(stderr, "net_bench: %s\n%s", why.c_str(), kUsage);
+  return 2;
 }
 
-double ms_since(BenchClock::time_point t) {
-  return std::chrono::duration<double, std::milli>(BenchClock::now() - t).count();
+// "100,500" -> {100, 500}; false for anything that is not a list of positive integers.
+bool parse_list(const std::string &s, std::vector<int> &out) {
+  out.clear();
+  size_t i = 0;
+  while (i <= s.size()) {
+    size_t j = s.find(',', i);
+    if (j == std::string::npos) j = s.size();
+    char *end = nullptr;
+    const std::string item = s.substr(i, j - i);
+    const long v = std::strtol(item.c_str(), &end, 10);
+    if (item.empty() || *end != '\0' || v <= 0 || v > 100000) return false;
+    out.push_back(static_cast<int>(v));
+    i = j + 1;
+  }
+  return !out.empty();
 }
 
-// ---- baseline: raw TCP echo on loopback ---------------------------------------------------
-Row raw_tcp_baseline(size_t rounds, size_t size) {
-  int lfd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(lfd, reinterpret_cast<sockaddr *>(&a), sizeof a);
-  ::listen(lfd, 4);
-  socklen_t len = sizeof a;
-  ::getsockname(lfd, reinterpret_cast<sockaddr *>(&a), &len);
-  std::thread server([lfd, size] {
-    int c = ::accept(lfd, nullptr, nullptr);
-    int one = 1;
-    ::setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    std::vector<char> buf(size);
-    for (;;) {
-      size_t got = 0;
-      while (got < size) {
-        ssize_t n = ::read(c, buf.data() + got, size - got);
-        if (n <= 0) {
-          ::close(c);
-          return;
-        }
-        got += static_cast<size_t>(n);
-      }
-      if (::write(c, buf.data(), size) != static_cast<ssize_t>(size)) break;
-    }
-    ::close(c);
-  });
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  int one = 1;
-  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  ::connect(fd, reinterpret_cast<sockaddr *>(&a), sizeof a);
-  std::vector<char> msg(size, 'x'), back(size);
-  Row r{"raw TCP echo (baseline)", 1, 0, 0, {}, "blocking socket, no framing"};
-  const auto start = BenchClock::now();
-  for (size_t i = 0; i < rounds; ++i) {
-    const auto t = BenchClock::now();
-    if (::write(fd, msg.data(), size) != static_cast<ssize_t>(size)) break;
-    size_t got = 0;
-    while (got < size) {
-      ssize_t n = ::read(fd, back.data() + got, size - got);
-      if (n <= 0) break;
-      got += static_cast<size_t>(n);
-    }
-    r.rtt_ms.push_back(ms_since(t));
-    ++r.messages;
-  }
-  r.seconds = ms_since(start) / 1000.0;
-  ::close(fd);
-  server.join();
-  ::close(lfd);
-  return r;
+bool parse_seconds(const std::string &s, double &out) {
+  char *end = nullptr;
+  out = std::strtod(s.c_str(), &end);
+  return !s.empty() && *end == '\0' && out >= 0 && out <= 3600;
 }
 
-// ---- websocket ping-pong -------------------------------------------------------------------
-class PingPong : public WsHandler {
- public:
-  PingPong(size_t rounds, std::string payload, std::atomic<size_t> &finished, std::mutex &mu,
-           std::condition_variable &cv)
-      : rounds_(rounds), payload_(std::move(payload)), finished_(finished), mu_(mu), cv_(cv) {}
-  void on_open(WsConnection &c, const WsOpenInfo &) override { send_next(c); }
-  void on_message(WsConnection &c, WsMessage &m) override {
-    rtt_.push_back(ms_since(sent_at_));
-    if (m.size() != payload_.size()) ++bad_;
-    if (rtt_.size() < rounds_) {
-      send_next(c);
-    } else {
-      done();
-    }
+bool valid_sections(const std::string &s) {
+  size_t p = 0;
+  while (p <= s.size()) {
+    size_t q = s.find(',', p);
+    if (q == std::string::npos) q = s.size();
+    const std::string part = s.substr(p, q - p);
+    if (part != "pingpong" && part != "calls" && part != "floor") return false;
+    p = q + 1;
   }
-  void on_close(WsConnection &, const WsCloseInfo &) override { done(); }
-  void on_error(WsConnection &, const WsErrorInfo &e) override {
-    std::fprintf(stderr, "ws error: %s\n", e.status.to_string().c_str());
-    ++bad_;
-    done();
-  }
-  std::vector<double> rtt_;
-  size_t bad_ = 0;
-
- private:
-  void send_next(WsConnection &c) {
-    sent_at_ = BenchClock::now();
-    if (!c.send_text(payload_).ok()) ++bad_;
-  }
-  void done() {
-    if (done_) return;
-    done_ = true;
-    finished_.fetch_add(1);
-    std::lock_guard<std::mutex> lock(mu_);
-    cv_.notify_all();
-  }
-  size_t rounds_;
-  std::string payload_;
-  std::atomic<size_t> &finished_;
-  std::mutex &mu_;
-  std::condition_variable &cv_;
-  BenchClock::time_point sent_at_;
-  bool done_ = false;
-};
-
-Row ws_bench(Runtime &rt, const sim::Simulator &sim, int conns, size_t rounds, size_t size) {
-  std::atomic<size_t> finished{0};
-  std::mutex mu;
-  std::condition_variable cv;
-  std::vector<std::shared_ptr<PingPong>> handlers;
-  std::vector<std::shared_ptr<WsConnection>> handles;
-  WsConnectOptions o;
-  o.url = sim.ws_url("/test/echo");
-  const auto start = BenchClock::now();
-  for (int i = 0; i < conns; ++i) {
-    handlers.push_back(std::make_shared<PingPong>(rounds, std::string(size, 'w'), finished, mu, cv));
-    auto c = rt.connect_websocket(o, handlers.back());
-    if (c.ok()) handles.push_back(*c);
-  }
-  {
-    std::unique_lock<std::mutex> lock(mu);
-    cv.wait_for(lock, std::chrono::seconds(60),
-                [&] { return finished.load() >= static_cast<size_t>(conns); });
-  }
-  Row r{"websocket echo", conns, 0, ms_since(start) / 1000.0, {}, "incl. connect + handshake"};
-  size_t bad = 0;
-  for (auto &h : handlers) {
-    r.rtt_ms.insert(r.rtt_ms.end(), h->rtt_.begin(), h->rtt_.end());
-    bad += h->bad_;
-  }
-  r.messages = r.rtt_ms.size();
-  if (bad > 0) r.note += ", " + std::to_string(bad) + " errors";
-  for (auto &c : handles) (void)c->close();
-  for (int i = 0; i < 200 && rt.active_websockets() > 0; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  return r;
+  return true;
 }
 
-// ---- streaming HTTP: sequential requests per stream ------------------------------------------
-class SseClient : public HttpStreamHandler, public std::enable_shared_from_this<SseClient> {
- public:
-  SseClient(Runtime &rt, HttpRequest req, size_t requests, std::atomic<size_t> &finished, std::mutex &mu,
-            std::condition_variable &cv)
-      : rt_(rt), req_(std::move(req)), requests_(requests), finished_(finished), mu_(mu), cv_(cv) {}
-  void start() {
-    started_at_ = BenchClock::now();
-    parser_.reset();
-    auto s = rt_.start_http(req_, shared_from_this());
-    if (!s.ok()) {
-      ++bad_;
-      done();
-    }
-  }
-  void on_data(HttpStream &, std::string_view chunk) override {
-    std::vector<SseEvent> ev;
-    if (!parser_.feed(chunk, ev).ok()) ++bad_;
-    events_ += ev.size();
-  }
-  void on_complete(HttpStream &, const HttpCompletion &c) override {
-    if (!c.status.ok()) {
-      std::fprintf(stderr, "http error: %s\n", c.status.to_string().c_str());
-      ++bad_;
-    }
-    rtt_.push_back(ms_since(started_at_));
-    if (rtt_.size() < requests_ && c.status.ok()) {
-      start();  // next request from the I/O thread's callback
-    } else {
-      done();
-    }
-  }
-  std::vector<double> rtt_;
-  size_t events_ = 0;
-  size_t bad_ = 0;
-
- private:
-  void done() {
-    finished_.fetch_add(1);
-    std::lock_guard<std::mutex> lock(mu_);
-    cv_.notify_all();
-  }
-  Runtime &rt_;
-  HttpRequest req_;
-  size_t requests_;
-  std::atomic<size_t> &finished_;
-  std::mutex &mu_;
-  std::condition_variable &cv_;
-  SseParser parser_;
-  BenchClock::time_point started_at_;
-};
-
-Row http_bench(Runtime &rt, const sim::Simulator &sim, int streams, size_t requests, int events) {
-  std::string body = R"({"events":[)";
-  for (int i = 0; i < events; ++i)
-    body += std::string(i ? "," : "") + R"({"data":"event payload )" + std::to_string(i) + R"("})";
-  body += "]}";
-  HttpRequest req;
-  req.url = sim.http_url("/test/sse");
-  req.body = body;
-  std::atomic<size_t> finished{0};
-  std::mutex mu;
-  std::condition_variable cv;
-  std::vector<std::shared_ptr<SseClient>> clients;
-  const auto start = BenchClock::now();
-  for (int i = 0; i < streams; ++i) {
-    clients.push_back(std::make_shared<SseClient>(rt, req, requests, finished, mu, cv));
-    clients.back()->start();
-  }
-  {
-    std::unique_lock<std::mutex> lock(mu);
-    cv.wait_for(lock, std::chrono::seconds(60),
-                [&] { return finished.load() >= static_cast<size_t>(streams); });
-  }
-  Row r{"streaming HTTP (SSE)", streams, 0, ms_since(start) / 1000.0, {}, ""};
-  size_t bad = 0;
-  for (auto &c : clients) {
-    r.rtt_ms.insert(r.rtt_ms.end(), c->rtt_.begin(), c->rtt_.end());
-    r.messages += c->events_;
-    bad += c->bad_;
-  }
-  r.note = std::to_string(events) + " events/request; rtt = request to last event";
-  if (bad > 0) r.note += ", " + std::to_string(bad) + " errors";
-  return r;
-}
-
-void print(const std::vector<Row> &rows) {
-  const double base = rows.front().messages / std::max(rows.front().seconds, 1e-9);
-  std::printf("\n%-26s %5s %9s %12s %9s %9s %8s  %s\n", "transport", "conns", "messages", "messages/s",
-              "p50 ms", "p99 ms", "vs base", "note");
-  std::printf("%s\n", std::string(110, '-').c_str());
-  for (const auto &r : rows) {
-    const double rate = r.messages / std::max(r.seconds, 1e-9);
-    std::printf("%-26s %5d %9zu %12.0f %9.3f %9.3f %7.2fx  %s\n", r.name.c_str(), r.connections, r.messages,
-                rate, percentile(r.rtt_ms, 0.50), percentile(r.rtt_ms, 0.99), rate / base, r.note.c_str());
-  }
-  std::printf("\n");
+// The floor server child: net_bench --floor-server --port P.
+int floor_server(int argc, char **argv) {
+  if (argc != 4 || std::string(argv[2]) != "--port") return usage_error("--floor-server needs --port P");
+  return bench::floor_server_main(std::atoi(argv[3]));
 }
 
 }  // namespace
 
 int main(int argc, char **argv) {
-  const bool quick = argc > 1 && std::strcmp(argv[1], "--quick") == 0;
-  const size_t scale = quick ? 1 : 5;
-  auto sim = sim::Simulator::start({});
-  if (!sim.ok()) {
-    std::fprintf(stderr, "simulator: %s\n", sim.status().to_string().c_str());
-    return 1;
+  if (argc > 1 && std::string(argv[1]) == "--floor-server") return floor_server(argc, argv);
+  bool quick = false, sse = true;
+  std::string sections = "pingpong,calls,floor";
+  std::vector<int> calls = {100, 500, 1000, 2000}, frames = {20, 100};
+  double seconds = 6, warmup = 2;
+  bool calls_set = false, seconds_set = false, warmup_set = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    const bool has = i + 1 < argc;
+    if (a == "-h" || a == "--help") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    } else if (a == "--quick") {
+      quick = true;
+    } else if (a == "--sections" && has) {
+      sections = argv[++i];
+      if (!valid_sections(sections)) return usage_error("bad --sections '" + sections + "'");
+    } else if (a == "--calls" && has) {
+      if (!parse_list(argv[++i], calls)) return usage_error("bad --calls '" + std::string(argv[i]) + "'");
+      calls_set = true;
+    } else if (a == "--frame-ms" && has) {
+      if (!parse_list(argv[++i], frames)) return usage_error("bad --frame-ms '" + std::string(argv[i]) + "'");
+    } else if (a == "--seconds" && has) {
+      if (!parse_seconds(argv[++i], seconds) || seconds <= 0)
+        return usage_error("bad --seconds '" + std::string(argv[i]) + "'");
+      seconds_set = true;
+    } else if (a == "--warmup" && has) {
+      if (!parse_seconds(argv[++i], warmup))
+        return usage_error("bad --warmup '" + std::string(argv[i]) + "'");
+      warmup_set = true;
+    } else if (a == "--no-sse") {
+      sse = false;
+    } else {
+      return usage_error("bad argument '" + a + "'");
+    }
   }
-  MetricsRegistry metrics;
-  RuntimeOptions ro;
-  ro.metrics = &metrics;
-  ro.slots = 1;
-  auto rt = Runtime::create(ro);
-  if (!rt.ok()) {
-    std::fprintf(stderr, "runtime: %s\n", rt.status().to_string().c_str());
-    return 1;
+  if (quick) {
+    if (!calls_set) calls = {100, 500};
+    if (!seconds_set) seconds = 3;
+    if (!warmup_set) warmup = 1;
   }
-  std::vector<Row> rows;
-  rows.push_back(raw_tcp_baseline(2000 * scale, 64));
-  rows.push_back(ws_bench(**rt, **sim, 1, 2000 * scale, 64));
-  rows.push_back(ws_bench(**rt, **sim, 200, 20 * scale, 64));
-  rows.push_back(http_bench(**rt, **sim, 1, 100 * scale, 10));
-  rows.push_back(http_bench(**rt, **sim, 200, 2 * scale, 10));
+  std::signal(SIGPIPE, SIG_IGN);
+  const size_t fd_limit = bench::raise_open_file_limit();
+  auto has_section = [&](const char *name) {
+    return ("," + sections + ",").find("," + std::string(name) + ",") != std::string::npos;
+  };
+
+  if (has_section("pingpong") && bench::run_pingpong(quick) != 0) return 1;
+  if (!has_section("calls") && !has_section("floor")) return 0;
+
+  testing::TempDir dir("net-bench");
+  const std::string scenario = dir.file("calls.json");
+  {
+    std::ofstream f(scenario);
+    f << bench::call_load_scenario();
+  }
   std::printf(
-      "net_bench: loopback, 64-byte websocket messages, one Runtime I/O slot (1 lws + 1 curl thread)");
-  print(rows);
-  std::printf("metrics: %s\n", metrics.json().c_str());
+      "\ncalls: per call an STT websocket sending 16 kHz linear16 every fr ms, a TTS websocket receiving "
+      "real-time 640 B / 20 ms audio,\n  a barge-in (Speak+Flush, then Clear on the priority lane) every "
+      "2.5-3 s, one SSE stream (50 events/s, 2 s) every 10 s;\n  one Runtime slot; voxline-sim (or the floor "
+      "server) in a child process; %.0f s measured after %.0f s of warm-up; RLIMIT_NOFILE %zu\n",
+      seconds, warmup, fd_limit);
+  std::printf(
+      "  loop%% = slot thread CPU time / wall time; us/msg = its CPU per websocket message sent + received "
+      "(SSE share taken out);\n  KB/con = this process's RSS growth per connection; simMB, sim%% = the "
+      "server "
+      "child's RSS and CPU\n");
+  std::vector<bench::LoadRow> rows;
+  bench::print_load_header();
+  auto add = [&](const bench::LoadRow &r) {
+    bench::print_load_row(r);
+    rows.push_back(r);
+  };
+  for (int n : calls) {
+    // Each call holds 2 websockets and at times an SSE stream; the rest of the process needs a few.
+    const size_t fds_needed = static_cast<size_t>(n) * 3 + 64;
+    if (fds_needed > fd_limit) {
+      std::printf(
+          "%d calls: SKIPPED - needs about %zu file descriptors, RLIMIT_NOFILE allows %zu (raise the hard "
+          "limit: ulimit -Hn)\n",
+          n, fds_needed, fd_limit);
+      continue;
+    }
+    for (int frame_ms : frames) {
+      bench::LoadOptions o;
+      o.calls = n;
+      o.frame_ms = frame_ms;
+      o.seconds = seconds;
+      o.warmup_s = warmup;
+      o.sse = sse;
+      if (has_section("calls")) {
+        auto sim = bench::ServerChild::start("voxline-sim", {VOXLINE_SIM_EXE, "--scenario", scenario});
+        if (!sim.ok()) {
+          std::fprintf(stderr, "net_bench: %s\n", sim.status().to_string().c_str());
+          return 1;
+        }
+        double sse_us = 0;
+        if (sse) {
+          static double last_sse_us = 0;  // one SSE-only row per N (the STT frame size does not matter)
+          if (frame_ms == frames.front()) {
+            bench::LoadRow s = bench::run_voxline_sse(o, **sim);
+            last_sse_us = s.sse_us_per_chunk;
+            add(s);
+          }
+          sse_us = last_sse_us;
+        }
+        add(bench::run_voxline_calls(o, **sim, sse_us));
+      }
+      if (has_section("floor")) {
+        auto server = bench::ServerChild::start("floor server", {bench::self_exe(), "--floor-server"});
+        if (!server.ok()) {
+          std::fprintf(stderr, "net_bench: %s\n", server.status().to_string().c_str());
+          return 1;
+        }
+        add(bench::run_floor(o, **server));
+      }
+    }
+  }
+  std::printf("\nsummary");
+  bench::print_load_header();
+  for (const auto &r : rows) bench::print_load_row(r);
   return 0;
 }
