@@ -207,14 +207,29 @@ void print(const Row &r, double baseline_us_per_chunk) {
 
 int main(int argc, char **argv) {
   int streams = 200, events = 250;
+  constexpr const char *kUsage = "usage: sse_bench [--streams N] [--events E] [--quick]\n";
+  // A count is 1..100000 decimal digits; anything else is a bad argument, not a silent 0.
+  auto count = [](const char *text, int *out) {
+    char *end = nullptr;
+    const long v = std::strtol(text, &end, 10);
+    if (end == text || *end != '\0' || v < 1 || v > 100000) return false;
+    *out = static_cast<int>(v);
+    return true;
+  };
   for (int i = 1; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--quick") == 0) {
+    if (std::strcmp(argv[i], "-h") == 0 || std::strcmp(argv[i], "--help") == 0) {
+      std::fputs(kUsage, stdout);
+      return 0;
+    } else if (std::strcmp(argv[i], "--quick") == 0) {
       streams = 20;
       events = 50;
-    } else if (std::strcmp(argv[i], "--streams") == 0 && i + 1 < argc) {
-      streams = std::atoi(argv[++i]);
-    } else if (std::strcmp(argv[i], "--events") == 0 && i + 1 < argc) {
-      events = std::atoi(argv[++i]);
+    } else if (std::strcmp(argv[i], "--streams") == 0 && i + 1 < argc && count(argv[i + 1], &streams)) {
+      ++i;
+    } else if (std::strcmp(argv[i], "--events") == 0 && i + 1 < argc && count(argv[i + 1], &events)) {
+      ++i;
+    } else {
+      std::fprintf(stderr, "sse_bench: bad argument '%s'\n%s", argv[i], kUsage);
+      return 2;
     }
   }
   curl_global_init(CURL_GLOBAL_DEFAULT);
