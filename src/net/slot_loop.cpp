@@ -123,6 +123,9 @@ Status SlotLoop::open_loop() {
   uv_prepare_init(&loop_, &prepare_);
   prepare_.data = this;
   uv_prepare_start(&prepare_, &SlotLoop::on_prepare);
+  uv_check_init(&loop_, &check_);
+  check_.data = this;
+  uv_check_start(&check_, &SlotLoop::on_check);
   loop_ready_ = true;
   {
     MutexLock lock(mu_);
@@ -169,6 +172,7 @@ void SlotLoop::run(std::promise<Status> *started) {
       }
       uv_close(reinterpret_cast<uv_handle_t *>(&async_), nullptr);
       uv_close(reinterpret_cast<uv_handle_t *>(&prepare_), nullptr);
+      uv_close(reinterpret_cast<uv_handle_t *>(&check_), nullptr);
       uv_run(&loop_, UV_RUN_DEFAULT);
       if (lws_ != nullptr) lws_context_destroy(lws_);
       lws_ = nullptr;
@@ -296,8 +300,24 @@ void SlotLoop::untrack(WsConn *conn) {
   keep->close_handles();
 }
 
+void SlotLoop::defer_flush(std::shared_ptr<WsConn> conn) {
+  flushes_.push_back(std::move(conn));
+}
+
+void SlotLoop::run_flushes() {
+  if (flushes_.empty() || stopping_) return;
+  flush_batch_.swap(flushes_);  // a flush may send again (on_drain): that joins the next round
+  for (auto &c : flush_batch_) c->flush();
+  flush_batch_.clear();
+}
+
+void SlotLoop::on_check(uv_check_t *handle) {
+  static_cast<SlotLoop *>(handle->data)->run_flushes();
+}
+
 void SlotLoop::on_prepare(uv_prepare_t *handle) {
   auto *self = static_cast<SlotLoop *>(handle->data);
+  self->run_flushes();
   if (self->kick_ && self->lws_ != nullptr) {
     self->kick_ = false;
     lws_cancel_service(self->lws_);
@@ -338,6 +358,7 @@ void SlotLoop::shutdown_on_loop() {
   run_batch_.clear();
   for (auto &c : attention_batch_) c->on_attention();  // in stopping mode: starts are cancelled
   attention_batch_.clear();
+  flushes_.clear();
   std::vector<std::shared_ptr<WsConn>> live;
   live.reserve(conns_.size());
   for (auto &kv : conns_) live.push_back(kv.second);
@@ -363,6 +384,8 @@ void SlotLoop::shutdown_on_loop() {
   uv_close(reinterpret_cast<uv_handle_t *>(&async_), nullptr);
   uv_prepare_stop(&prepare_);
   uv_close(reinterpret_cast<uv_handle_t *>(&prepare_), nullptr);
+  uv_check_stop(&check_);
+  uv_close(reinterpret_cast<uv_handle_t *>(&check_), nullptr);
   // Step 6 happens in run(): uv_run returns once all of these closed.
 }
 

@@ -11,6 +11,11 @@
 //     is bounded by the number of live connections and a close() can never be refused.
 // One async callback drains both, in that order. A uv_prepare kicks lws (lws_cancel_service)
 // once per iteration when something armed an lws timer from outside an lws callback (P3).
+// Deferred flushes: a connection with new sends joins the flush list once (defer_flush); the
+// list is written out by the uv_check after the I/O callbacks and by the uv_prepare before the
+// loop waits again, so every send made in one callback goes out together, priority lane first,
+// straight from the loop with no POLLOUT round trip (libuv 1.44 turns every poll-mask change
+// into epoll_ctl DEL + ADD).
 //
 // Shutdown (stop(), from a non-loop thread; the sequence of spike README §3):
 //   1. closed_ = true under mu_ (later posts and notifies fail with FAILED_PRECONDITION);
@@ -20,7 +25,7 @@
 //   3. the HTTP engine's shutdown() (curl handles removed, curl_multi_cleanup, its uv handles
 //      closed) - BEFORE lws_context_destroy #1;
 //   4. lws_context_destroy #1 (lws closes its wsi and handles asynchronously);
-//   5. uv_close of our own handles (async, prepare, timers, connection deadline timers);
+//   5. uv_close of our own handles (async, prepare, check, timers, connection deadline timers);
 //   6. uv_run returns by itself once every handle is closed;
 //   7. lws_context_destroy #2 (frees the context; never in the same callback as #1: P1);
 //   8. uv_loop_close (the HTTP engine object lives on until ~SlotLoop, see below).
@@ -56,6 +61,7 @@
 #include <vector>
 
 #include "net/net_context.hpp"
+#include "net/ws_frame.hpp"
 #include "voxline/core/executor.hpp"
 #include "voxline/core/thread_annotations.hpp"
 #include "voxline/net/http_stream.hpp"
@@ -116,6 +122,10 @@ class SlotLoop : public std::enable_shared_from_this<SlotLoop> {
   // Call after lws_client_connect_via_info / lws_set_timeout / lws_sul_schedule from a uv
   // callback: lws re-arms its timer only after a cancel_service (P3). Batched per iteration.
   void kick_lws() noexcept { kick_ = true; }
+  // Queues conn->flush() before the loop next waits for I/O (the connection lists itself once).
+  void defer_flush(std::shared_ptr<WsConn> conn);
+  // Masking keys for the websocket frames written on this loop.
+  WsMaskSource &mask_source() noexcept { return masks_; }
   void track(const std::shared_ptr<WsConn> &conn);
   void untrack(WsConn *conn);
   size_t tracked() const noexcept { return conns_.size(); }
@@ -129,6 +139,8 @@ class SlotLoop : public std::enable_shared_from_this<SlotLoop> {
   Status open_loop();
   static void on_async(uv_async_t *handle);
   static void on_prepare(uv_prepare_t *handle);
+  static void on_check(uv_check_t *handle);
+  void run_flushes();
   void drain();
   void shutdown_on_loop();
 
@@ -151,6 +163,7 @@ class SlotLoop : public std::enable_shared_from_this<SlotLoop> {
   uv_loop_t loop_{};
   uv_async_t async_{};
   uv_prepare_t prepare_{};
+  uv_check_t check_{};
   struct lws_context *lws_ = nullptr;
   std::unique_ptr<HttpEngine> http_;
   bool loop_ready_ = false;
@@ -158,6 +171,8 @@ class SlotLoop : public std::enable_shared_from_this<SlotLoop> {
   bool kick_ = false;
   std::vector<Task> run_batch_;
   std::vector<std::shared_ptr<WsConn>> attention_batch_;
+  std::vector<std::shared_ptr<WsConn>> flushes_, flush_batch_;
+  WsMaskSource masks_;
   std::unordered_map<WsConn *, std::shared_ptr<WsConn>> conns_;
   std::unordered_map<SlotTimer *, std::shared_ptr<SlotTimer>> timers_;
 };

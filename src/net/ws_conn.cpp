@@ -7,11 +7,12 @@
 
 #include "net/deliver.hpp"
 #include "net/slot_loop.hpp"
+#include "net/ws_frame.hpp"
 #include "voxline/core/strings.hpp"
 
 namespace voxline::detail {
 
-static_assert(WsBuffer::kHeadroom >= LWS_PRE, "WsBuffer headroom must cover LWS_PRE");
+static_assert(WsBuffer::kHeadroom >= kWsMaxClientHeader, "WsBuffer headroom must hold a client frame header");
 
 namespace {
 
@@ -179,7 +180,7 @@ Status WsConn::send_control(WsBuffer payload, WsMessageType type) {
 
 void WsConn::wake_writer() {
   if (loop_->in_loop_thread()) {
-    want_write();  // no hop: lws_callback_on_writable is fine from any uv callback
+    request_flush();  // no hop
   } else {
     (void)signal(kOpWrite);  // fails only after shutdown, when the connection is terminal anyway
   }
@@ -314,7 +315,7 @@ void WsConn::on_attention() {
   }
   if ((ops & kOpClose) != 0 && !terminal_) begin_close();
   if ((ops & kOpFlow) != 0 && !terminal_) apply_flow();
-  if ((ops & kOpWrite) != 0 && !terminal_) want_write();
+  if ((ops & kOpWrite) != 0 && !terminal_) request_flush();
 }
 
 void WsConn::start() {
@@ -463,6 +464,41 @@ void WsConn::apply_flow() {
   loop_->kick_lws();                  // lws services data it buffered meanwhile from its idle handler
   if (!paused_) last_rx_ = now_ms();  // the idle window restarts
   rearm();
+}
+
+void WsConn::request_flush() {
+  if (flush_listed_ || terminal_) return;
+  flush_listed_ = true;
+  loop_->defer_flush(shared_from_this());
+}
+
+void WsConn::flush() {
+  flush_listed_ = false;
+  if (pending_error_) return;  // a failed write is tearing the connection down
+  if (terminal_ || wsi_ == nullptr || phase_ != Phase::kOpen || rx_discard_) {
+    if (!terminal_ && wsi_ != nullptr && phase_ == Phase::kClosing) want_write();  // on_writeable closes
+    return;
+  }
+  // lws still holds part of an earlier message: it asked for writeable itself and goes first.
+  if (lws_partial_buffered(wsi_) != 0) return want_write();
+  const Written w = write_lanes(wsi_);
+  if (w.failed) {
+    // No callback to return -1 from: lws kills the wsi and CLIENT_CLOSED reports pending_error_.
+    lws_set_timeout(wsi_, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+    loop_->kick_lws();
+    return;
+  }
+  if (w.messages > 0) send_since_ = now_ms();
+  if (w.drained) {
+    std::shared_ptr<WsHandler> h = handler_;
+    if (h) deliver(ctx_, "websocket", [&] { h->on_drain(*this); });
+    if (terminal_) return;
+  }
+  if (w.more || has_writable()) {
+    want_write();
+  } else if (send_waiting_) {
+    send_waiting_ = false;
+  }
 }
 
 void WsConn::want_write() {
@@ -705,7 +741,7 @@ void WsConn::on_established(struct lws *wsi) {
   if (want_paused_.load(std::memory_order_acquire)) apply_flow();
   std::shared_ptr<WsHandler> h = handler_;
   if (h) deliver(ctx_, "websocket", [&] { h->on_open(*this, info); });
-  if (!terminal_ && !lanes_empty()) want_write();
+  if (!terminal_ && !lanes_empty()) request_flush();
 }
 
 int WsConn::on_receive(struct lws *wsi, void *in, size_t len) {
@@ -755,76 +791,85 @@ int WsConn::on_receive(struct lws *wsi, void *in, size_t len) {
   return 0;
 }
 
-int WsConn::on_writeable(struct lws *wsi) {
-  if (terminal_) return -1;
-  int written = 0;
-  bool more = false;
-  bool drained = false;
-  if (!rx_discard_) {
-    while (true) {
-      WsOutMessage m;
-      {
-        MutexLock lock(mu_);
-        // Priority first; once closing, only the priority lane is still written.
-        std::deque<WsOutMessage> *lane = !control_.empty() ? &control_ : close_requested_ ? nullptr : &data_;
-        if (lane == nullptr || lane->empty()) break;
-        if (written >= kWriteBudget) {
-          more = true;
-          break;
-        }
-        m = std::move(lane->front());
-        lane->pop_front();
-        (m.priority ? control_bytes_ : data_bytes_) -= m.payload.size();
-        if (!m.priority && drain_armed_ && data_bytes_ <= options_.send_low_water_bytes) {
-          drain_armed_ = false;
-          drained = true;
-        }
-      }
-      const size_t n = m.payload.size();
-      const int rc = lws_write(wsi, reinterpret_cast<unsigned char *>(m.payload.data()), n,
-                               m.type == WsMessageType::kBinary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
-      if (rc < static_cast<int>(n)) {
-        {
-          // Not written: back at the front of its lane, so take_unsent() still returns it.
-          MutexLock lock(mu_);
-          (m.priority ? control_bytes_ : data_bytes_) += n;
-          (m.priority ? control_ : data_).push_front(std::move(m));
-        }
-        pending_error_ = WsErrorInfo{
-            unavailable("websocket to " + url_.host + " dropped without a close frame (1006): write failed"),
-            "send",
-            0,
-            {},
-            {}};
-        return -1;
-      }
-      ++written;
-      if (m.priority) {  // Clear, Finalize...: rare, so no clock read per audio frame
-        last_control_written_ns_.store(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                           std::chrono::steady_clock::now().time_since_epoch())
-                                           .count(),
-                                       std::memory_order_relaxed);
-        controls_sent_.fetch_add(1, std::memory_order_relaxed);
-      }
-      msgs_sent_.fetch_add(1, std::memory_order_relaxed);
-      bytes_sent_.fetch_add(n, std::memory_order_relaxed);
-      ctx_.m.ws_bytes_sent->inc(n);
-      if (!has_writable()) break;
-      // Another message in this callback only if the socket takes it (a poll() syscall, so only
-      // asked when something is left; a truncated send also counts as choked).
-      if (lws_send_pipe_choked(wsi)) {
-        more = true;
+WsConn::Written WsConn::write_lanes(struct lws *wsi) {
+  Written w;
+  while (true) {
+    WsOutMessage m;
+    {
+      MutexLock lock(mu_);
+      // Priority first; once closing, only the priority lane is still written.
+      std::deque<WsOutMessage> *lane = !control_.empty() ? &control_ : close_requested_ ? nullptr : &data_;
+      if (lane == nullptr || lane->empty()) break;
+      if (w.messages >= kWriteBudget) {
+        w.more = true;
         break;
       }
+      m = std::move(lane->front());
+      lane->pop_front();
+      (m.priority ? control_bytes_ : data_bytes_) -= m.payload.size();
+      if (!m.priority && drain_armed_ && data_bytes_ <= options_.send_low_water_bytes) {
+        drain_armed_ = false;
+        w.drained = true;
+      }
+    }
+    const size_t n = m.payload.size();
+    // Framed and masked here, written raw: lws_write's own framing reads /dev/urandom per frame.
+    auto *payload = reinterpret_cast<uint8_t *>(m.payload.data());
+    const uint32_t mask = loop_->mask_source().next();
+    const size_t header = ws_frame_client_message(payload, n, m.type == WsMessageType::kBinary, mask);
+    const int rc = lws_write(wsi, payload - header, header + n, LWS_WRITE_RAW);
+    if (rc < static_cast<int>(header + n)) {
+      ws_apply_mask(payload, n, mask);  // the caller gets its bytes back as they were
+      {
+        // Not written: back at the front of its lane, so take_unsent() still returns it.
+        MutexLock lock(mu_);
+        (m.priority ? control_bytes_ : data_bytes_) += n;
+        (m.priority ? control_ : data_).push_front(std::move(m));
+      }
+      pending_error_ = WsErrorInfo{
+          unavailable("websocket to " + url_.host + " dropped without a close frame (1006): write failed"),
+          "send",
+          0,
+          {},
+          {}};
+      w.failed = true;
+      return w;
+    }
+    ++w.messages;
+    if (m.priority) {  // Clear, Finalize...: rare, so no clock read per audio frame
+      last_control_written_ns_.store(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                         std::chrono::steady_clock::now().time_since_epoch())
+                                         .count(),
+                                     std::memory_order_relaxed);
+      controls_sent_.fetch_add(1, std::memory_order_relaxed);
+    }
+    msgs_sent_.fetch_add(1, std::memory_order_relaxed);
+    bytes_sent_.fetch_add(n, std::memory_order_relaxed);
+    ctx_.m.ws_bytes_sent->inc(n);
+    // The socket took only part (lws keeps the rest and asks for writeable itself): stop here.
+    // No poll() per message: a full socket shows up as that partial write.
+    if (lws_partial_buffered(wsi) != 0) {
+      w.more = has_writable();
+      break;
     }
   }
-  if (written > 0) send_since_ = now_ms();  // progress restarts the send deadline
-  if (drained) {
+  return w;
+}
+
+int WsConn::on_writeable(struct lws *wsi) {
+  if (terminal_) return -1;
+  Written w;
+  if (!rx_discard_) {
+    w = write_lanes(wsi);
+    if (w.failed) return -1;
+  }
+  if (w.messages > 0) send_since_ = now_ms();  // progress restarts the send deadline
+  if (w.drained) {
     std::shared_ptr<WsHandler> h = handler_;
     if (h) deliver(ctx_, "websocket", [&] { h->on_drain(*this); });
     if (terminal_) return -1;
   }
-  if (more || (!rx_discard_ && has_writable())) {
+  if (w.more || (!rx_discard_ && has_writable())) {
     lws_callback_on_writable(wsi);
     return 0;
   }

@@ -4,8 +4,10 @@
 // request under mu_, and the atomic state; then they ask the loop for attention with an op bit
 // (ops_ 0 -> non-zero pushes the connection onto the slot's attention list once; see
 // slot_loop.hpp). Everything else - the wsi, phase, deadlines, receive buffer, handler - is
-// loop-thread only. A send made on the slot's own thread skips the hop and asks lws for a
-// writeable callback directly.
+// loop-thread only. A send made on the slot's own thread skips the hop. Either way the
+// connection joins the slot's flush list once and its lanes are written straight from the loop
+// after the current callback (flush); a writeable callback is asked for only when the socket or
+// the per-round budget leaves something unwritten, or to send the close frame.
 // Deadlines: one uv timer per connection, armed for the earliest deadline of the current phase
 // and re-evaluated lazily when it fires (idle and send progress only move timestamps).
 // Lifetime: the slot's registry holds the connection from start until lws forgot its wsi (or,
@@ -77,6 +79,8 @@ class WsConn final : public WsConnection, public std::enable_shared_from_this<Ws
 
   // Loop thread.
   void on_attention();
+  // Writes what the lanes hold now, priority first (SlotLoop's flush list).
+  void flush();
   int on_lws(struct lws *wsi, int reason, void *in, size_t len);
   void cancel_for_shutdown();
   void close_handles();
@@ -92,6 +96,14 @@ class WsConn final : public WsConnection, public std::enable_shared_from_this<Ws
   void begin_close();
   void apply_flow();
   void want_write();
+  void request_flush();
+  struct Written {
+    int messages = 0;
+    bool more = false;     // budget spent or the socket took only part: wait for writeable
+    bool drained = false;  // the data lane fell to its low-water mark
+    bool failed = false;   // lws refused the write: the connection is dead
+  };
+  Written write_lanes(struct lws *wsi);
   int on_writeable(struct lws *wsi);
   int on_receive(struct lws *wsi, void *in, size_t len);
   void on_established(struct lws *wsi);
@@ -140,6 +152,7 @@ class WsConn final : public WsConnection, public std::enable_shared_from_this<Ws
   uint64_t armed_due_ = 0;
   uint64_t connect_due_ = 0, handshake_due_ = 0, close_due_ = 0, last_rx_ = 0, send_since_ = 0;
   bool send_waiting_ = false;
+  bool flush_listed_ = false;
   bool paused_ = false;
   bool terminal_ = false;
   bool killed_ = false;

@@ -55,7 +55,8 @@ enum class WsMessageType { kText, kBinary };
 enum class WsState { kConnecting, kOpen, kClosing, kClosed };
 
 // An outgoing payload that reserves kHeadroom bytes in front of data() for the websocket frame
-// header (libwebsockets' LWS_PRE), so the runtime writes it without copying it again.
+// header (at most 14 bytes for a client frame), so the runtime frames it in place and writes it
+// without copying it again.
 class VOXLINE_API WsBuffer {
  public:
   static constexpr size_t kHeadroom = 16;
