@@ -119,6 +119,8 @@ class WsConn final : public WsConnection, public std::enable_shared_from_this<Ws
   bool lanes_empty();
   bool has_writable();
   uint64_t now_ms() const;
+  static const char *phase_name(Phase p);
+  static uint64_t to_ms(Duration d);  // rounded up to whole milliseconds, never negative
 
   const std::shared_ptr<SlotLoop> loop_;
   NetContext &ctx_;
