@@ -165,6 +165,8 @@ Status WsConn::enqueue(WsBuffer payload, WsMessageType type, bool priority) {
       ctx_.m.ws_send_queue_high_water->update_max(static_cast<int64_t>(depth));
     }
   }
+  // Barge-in cannot wait for the end of the callback (up to an epoll batch of other I/O).
+  if (priority && loop_->in_loop_thread()) write_control_now();
   wake_writer();
   return Status::Ok();
 }
@@ -314,7 +316,10 @@ void WsConn::on_attention() {
   }
   if ((ops & kOpClose) != 0 && !terminal_) begin_close();
   if ((ops & kOpFlow) != 0 && !terminal_) apply_flow();
-  if ((ops & kOpWrite) != 0 && !terminal_) request_flush();
+  if ((ops & kOpWrite) != 0 && !terminal_) {
+    write_control_now();
+    request_flush();
+  }
 }
 
 }  // namespace voxline::detail

@@ -7,7 +7,9 @@
 // loop-thread only. A send made on the slot's own thread skips the hop. Either way the
 // connection joins the slot's flush list once and its lanes are written straight from the loop
 // after the current callback (flush); a writeable callback is asked for only when the socket or
-// the per-round budget leaves something unwritten, or to send the close frame.
+// the per-round budget leaves something unwritten, or to send the close frame. A control message
+// (barge-in Clear) does not wait for the flush: the priority lane is written at once, unless the
+// send comes from inside this connection's own lws callback.
 // Deadlines: one uv timer per connection, armed for the earliest deadline of the current phase
 // and re-evaluated lazily when it fires (idle and send progress only move timestamps).
 // Lifetime: the slot's registry holds the connection from start until lws forgot its wsi (or,
@@ -97,13 +99,14 @@ class WsConn final : public WsConnection, public std::enable_shared_from_this<Ws
   void apply_flow();
   void want_write();
   void request_flush();
+  void write_control_now();
   struct Written {
     int messages = 0;
     bool more = false;     // budget spent or the socket took only part: wait for writeable
     bool drained = false;  // the data lane fell to its low-water mark
     bool failed = false;   // lws refused the write: the connection is dead
   };
-  Written write_lanes(struct lws *wsi);
+  Written write_lanes(struct lws *wsi, bool control_only = false);
   int on_writeable(struct lws *wsi);
   int on_receive(struct lws *wsi, void *in, size_t len);
   void on_established(struct lws *wsi);
@@ -155,6 +158,7 @@ class WsConn final : public WsConnection, public std::enable_shared_from_this<Ws
   uint64_t connect_due_ = 0, handshake_due_ = 0, close_due_ = 0, last_rx_ = 0, send_since_ = 0;
   bool send_waiting_ = false;
   bool flush_listed_ = false;
+  bool in_lws_ = false;  // inside one of this connection's lws callbacks
   bool paused_ = false;
   bool terminal_ = false;
   bool killed_ = false;

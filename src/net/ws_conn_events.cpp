@@ -10,6 +10,12 @@ namespace voxline::detail {
 
 int WsConn::on_lws(struct lws *wsi, int reason_int, void *in, size_t len) {
   const auto reason = static_cast<enum lws_callback_reasons>(reason_int);
+  struct InLws {  // sends made from our handlers in here wait for the deferred flush
+    bool &flag;
+    const bool was;
+    ~InLws() { flag = was; }
+  } in_lws{in_lws_, in_lws_};
+  in_lws_ = true;
   switch (reason) {
     case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER: {
       if (terminal_) return -1;

@@ -22,6 +22,21 @@ void WsConn::request_flush() {
   loop_->defer_flush(shared_from_this());
 }
 
+void WsConn::write_control_now() {
+  // Inside this connection's own lws callback, or with lws holding part of a message, the
+  // deferred flush keeps the order; so does any state but open.
+  if (in_lws_ || pending_error_ || terminal_ || wsi_ == nullptr || phase_ != Phase::kOpen || rx_discard_ ||
+      lws_partial_buffered(wsi_) != 0)
+    return;
+  const Written w = write_lanes(wsi_, /*control_only=*/true);
+  if (w.failed) {
+    lws_set_timeout(wsi_, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);  // as in flush()
+    loop_->kick_lws();
+    return;
+  }
+  if (w.messages > 0) send_since_ = now_ms();
+}
+
 void WsConn::flush() {
   flush_listed_ = false;
   if (pending_error_) return;  // a failed write is tearing the connection down
@@ -61,14 +76,16 @@ void WsConn::want_write() {
   lws_callback_on_writable(wsi_);
 }
 
-WsConn::Written WsConn::write_lanes(struct lws *wsi) {
+WsConn::Written WsConn::write_lanes(struct lws *wsi, bool control_only) {
   Written w;
   while (true) {
     WsOutMessage m;
     {
       MutexLock lock(mu_);
       // Priority first; once closing, only the priority lane is still written.
-      std::deque<WsOutMessage> *lane = !control_.empty() ? &control_ : close_requested_ ? nullptr : &data_;
+      std::deque<WsOutMessage> *lane = !control_.empty()                  ? &control_
+                                       : close_requested_ || control_only ? nullptr
+                                                                          : &data_;
       if (lane == nullptr || lane->empty()) break;
       if (w.messages >= kWriteBudget) {
         w.more = true;

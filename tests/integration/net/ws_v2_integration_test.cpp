@@ -112,6 +112,66 @@ TEST_CASE("a Clear queued behind 2 s of audio is written first, and discard_queu
   CHECK(received(*sim, "echo").size() == 102);
 }
 
+// Sends a Clear on `target` from inside this connection's on_message (an lws callback of another
+// connection, as an STT transcript triggers barge-in on the TTS socket), and records whether the
+// Clear was already written when send_control returned.
+class BargeInTrigger final : public WsRecorder {
+ public:
+  explicit BargeInTrigger(std::shared_ptr<WsConnection> &target) : target_(target) {}
+  void on_message(WsConnection &conn, WsMessage &m) override {
+    WsRecorder::on_message(conn, m);
+    if (m.data() != "transcript") return;
+    const uint64_t before = target_->stats().control_messages_sent;
+    sent_ok = target_->send_control_text(R"({"type":"Clear"})").ok();
+    written_at_once = target_->stats().control_messages_sent == before + 1;
+  }
+  std::atomic<bool> sent_ok{false}, written_at_once{false};
+
+ private:
+  std::shared_ptr<WsConnection> &target_;
+};
+
+TEST_CASE("a Clear sent on the slot thread is written before send_control returns, ahead of queued audio") {
+  auto sim = start_sim();
+  MetricsRegistry m;
+  auto rt = start_runtime(m);
+  auto slot = rt->pick_slot();
+  auto rec = std::make_shared<WsRecorder>();
+  auto tts = open_on(*slot, echo(*sim), rec);
+  REQUIRE(rec->wait_open());
+
+  // From a slot task: 20 frames queued, then the Clear, which is on the wire when the call returns
+  // while the frames wait for the flush after the task.
+  std::atomic<bool> clear_at_once{false}, audio_waited{false};
+  REQUIRE(slot->post([&] {
+                for (uint32_t i = 0; i < 20; ++i) REQUIRE(tts->send(numbered(i, 640)).ok());
+                REQUIRE(tts->send_control_text(R"({"type":"Clear"})").ok());
+                const WsStats st = tts->stats();
+                clear_at_once = st.control_messages_sent == 1;
+                audio_waited = st.messages_sent == 1;  // the Clear only
+              })
+              .ok());
+  REQUIRE(rec->wait_messages(21));
+  CHECK(clear_at_once);
+  CHECK(audio_waited);
+  auto in = received(*sim, "echo");
+  REQUIRE(in.size() == 21);
+  CHECK(in[0].payload == R"({"type":"Clear"})");
+  for (uint32_t i = 0; i < 20; ++i) CHECK(number_of(in[i + 1].payload) == i);
+
+  // From inside another connection's lws callback (its on_message): written at once too.
+  auto trigger = std::make_shared<BargeInTrigger>(tts);
+  auto stt = open_on(*slot, echo(*sim), trigger);
+  REQUIRE(trigger->wait_open());
+  REQUIRE(stt->send_text("transcript").ok());  // echoed back: its on_message sends the Clear
+  REQUIRE(trigger->wait_messages(1));
+  REQUIRE(rec->wait_messages(22));
+  CHECK(trigger->sent_ok);
+  CHECK(trigger->written_at_once);
+  CHECK(rec->messages()[21].second == R"({"type":"Clear"})");
+  CHECK(tts->stats().control_messages_sent == 2);
+}
+
 TEST_CASE("take_unsent returns exactly the messages not written, in order, when the peer stops reading") {
   HandshakeThenSilentServer server;
   MetricsRegistry m;
