@@ -24,10 +24,11 @@ using namespace voxline;
 namespace {
 
 constexpr const char *kUsage =
-    "usage: net_bench [--quick] [--sections pingpong,calls,floor] [--calls 100,500,1000,2000]\n"
+    "usage: net_bench [--quick] [--sections pingpong,calls,floor,sse] [--calls 100,500,1000,2000]\n"
     "                 [--frame-ms 20,100] [--seconds S] [--warmup S] [--no-sse]\n"
     "  --quick       --calls 100,500 --seconds 3 --warmup 1 (a smoke run)\n"
-    "  --sections    which parts run (default: all three)\n"
+    "  --sections    which parts run (default: pingpong,calls,floor); sse = only the \"voxline SSE only\"\n"
+    "                row of calls (one per N)\n"
     "  --calls       the call counts N of the paced load, comma-separated\n"
     "  --frame-ms    STT uplink frame periods, comma-separated: 20 = 640 B frames, 100 = the same\n"
     "                audio coalesced into 3200 B frames (default: 20,100)\n"
@@ -69,7 +70,7 @@ bool valid_sections(const std::string &s) {
     size_t q = s.find(',', p);
     if (q == std::string::npos) q = s.size();
     const std::string part = s.substr(p, q - p);
-    if (part != "pingpong" && part != "calls" && part != "floor") return false;
+    if (part != "pingpong" && part != "calls" && part != "floor" && part != "sse") return false;
     p = q + 1;
   }
   return true;
@@ -132,7 +133,7 @@ int main(int argc, char **argv) {
   };
 
   if (has_section("pingpong") && bench::run_pingpong(quick) != 0) return 1;
-  if (!has_section("calls") && !has_section("floor")) return 0;
+  if (!has_section("calls") && !has_section("floor") && !has_section("sse")) return 0;
 
   testing::TempDir dir("net-bench");
   const std::string scenario = dir.file("calls.json");
@@ -174,6 +175,14 @@ int main(int argc, char **argv) {
       o.seconds = seconds;
       o.warmup_s = warmup;
       o.sse = sse;
+      if (has_section("sse") && !has_section("calls") && frame_ms == frames.front()) {
+        auto sim = bench::ServerChild::start("voxline-sim", {VOXLINE_SIM_EXE, "--scenario", scenario});
+        if (!sim.ok()) {
+          std::fprintf(stderr, "net_bench: %s\n", sim.status().to_string().c_str());
+          return 1;
+        }
+        add(bench::run_voxline_sse(o, **sim));
+      }
       if (has_section("calls")) {
         auto sim = bench::ServerChild::start("voxline-sim", {VOXLINE_SIM_EXE, "--scenario", scenario});
         if (!sim.ok()) {
