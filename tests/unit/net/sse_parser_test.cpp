@@ -67,6 +67,32 @@ TEST_CASE("sse parser treats a CR at the end of one chunk and LF at the start of
   CHECK(out[1].data == "b");
 }
 
+TEST_CASE("sse parser gives the same events for mixed LF, CR and CRLF endings in one chunk as byte by byte") {
+  // CRs before and after the next LF, a CRLF pair, a lone CR at the end: the line-end search
+  // remembers where the next LF is while it steps over the CRs in front of it.
+  const std::string bytes = "data: a\ndata: b\rdata: c\r\n\rid: 7\revent: e\ndata: d\r\n\ndata: f\r\r";
+  const auto whole = parse_all(bytes);
+  SseParser p;
+  std::vector<SseEvent> bytewise;
+  for (char c : bytes) REQUIRE(p.feed(std::string_view(&c, 1), bytewise).ok());
+  REQUIRE(whole.size() == 3);
+  CHECK(whole == bytewise);
+  CHECK(whole[0].data == "a\nb\nc");
+  CHECK(whole[1].data == "d");
+  CHECK(whole[1].event == "e");
+  CHECK(whole[1].id == "7");
+  CHECK(whole[2].data == "f");
+}
+
+TEST_CASE("sse parser splits a large chunk of CR-only lines into every event") {
+  std::string bytes;
+  for (int i = 0; i < 20000; ++i) bytes += "data: " + std::to_string(i) + "\r\r";
+  const auto ev = parse_all(bytes);
+  REQUIRE(ev.size() == 20000);
+  CHECK(ev.front().data == "0");
+  CHECK(ev.back().data == "19999");
+}
+
 TEST_CASE("sse parser ignores comment lines such as keep-alive and bare colon") {
   auto ev = parse_all(": keep-alive\n\n:\n\n: OPENROUTER PROCESSING\ndata: ok\n\n");
   REQUIRE(ev.size() == 1);
