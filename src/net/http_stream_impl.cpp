@@ -50,11 +50,11 @@ struct HttpStreamImpl::DeadlineTimer {
 
 HttpStreamImpl::HttpStreamImpl(std::shared_ptr<HttpInbox> inbox, HttpRequest request, Url url,
                                std::shared_ptr<HttpStreamHandler> handler)
-    : inbox_(std::move(inbox)),
+    : handler_(std::move(handler)),
+      inbox_(std::move(inbox)),
       id_(next_stream_id()),
       request_(std::move(request)),
-      url_(std::move(url)),
-      handler_(std::move(handler)) {}
+      url_(std::move(url)) {}
 
 std::shared_ptr<HttpStreamImpl> HttpStreamImpl::create(std::shared_ptr<HttpInbox> inbox, HttpRequest request,
                                                        Url url, std::shared_ptr<HttpStreamHandler> handler) {
@@ -74,6 +74,7 @@ void HttpStreamImpl::cancel() {
 void HttpStreamImpl::attach(CurlHttpEngine &engine) {
   engine_ = &engine;
   loop_ = engine.loop();
+  bytes_received_ = engine.ctx().m.http_bytes_received;
   started_ms_ = last_byte_ms_ = uv_now(loop_);
 }
 
@@ -254,7 +255,7 @@ size_t HttpStreamImpl::on_body(char *ptr, size_t size, size_t n, void *ud) {
   if (!s->head_delivered_) s->deliver_head();
   s->last_byte_ms_ = uv_now(s->loop_);
   s->body_bytes_ += len;
-  s->engine_->ctx().m.http_bytes_received->inc(len);
+  s->bytes_received_->inc(len);
   if (s->head_.status >= 200 && s->head_.status < 300) {
     s->first_byte_delivered_ = true;
     if (s->handler_)

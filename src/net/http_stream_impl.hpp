@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "voxline/core/metrics.hpp"
 #include "voxline/core/result.hpp"
 #include "voxline/net/http_stream.hpp"
 #include "voxline/net/url.hpp"
@@ -65,34 +66,38 @@ class HttpStreamImpl final : public HttpStream {
   Status transfer_status(CURLcode rc, const char **phase);
   void redact_error_body();
 
+  // Loop thread, read on every body chunk (on_body): kept together at the front of the object so
+  // a chunk touches one or two of its cache lines, not five spread over the request and URL copies.
+  CurlHttpEngine *engine_ = nullptr;
+  uv_loop_t *loop_ = nullptr;
+  Counter *bytes_received_ = nullptr;  // NetContext's http_bytes_received, resolved in attach()
+  std::shared_ptr<HttpStreamHandler> handler_;
+  std::atomic<bool> cancel_requested_{false};  // any thread sets it (cancel), the loop reads it
+  bool terminal_ = false;
+  bool head_delivered_ = false;
+  bool first_byte_delivered_ = false;
+  uint64_t last_byte_ms_ = 0;  // uv_now() at the head or the latest body chunk
+  uint64_t body_bytes_ = 0;
+  HttpResponseHead head_;
+
   const std::shared_ptr<HttpInbox> inbox_;
   const uint64_t id_;
   const HttpRequest request_;
   const Url url_;
   std::atomic<bool> done_{false};
-  std::atomic<bool> cancel_requested_{false};
   std::weak_ptr<HttpStreamImpl> weak_self_;  // set by create(), then read-only
 
   // Loop thread only.
-  CurlHttpEngine *engine_ = nullptr;
-  uv_loop_t *loop_ = nullptr;
-  std::shared_ptr<HttpStreamHandler> handler_;
   CURL *easy_ = nullptr;
   curl_slist *header_list_ = nullptr;
   curl_slist *resolve_list_ = nullptr;
   DeadlineTimer *timer_ = nullptr;
   char errbuf_[CURL_ERROR_SIZE] = {0};
   Phase phase_ = Phase::kQueued;
-  uint64_t started_ms_ = 0;    // uv_now() at begin
-  uint64_t last_byte_ms_ = 0;  // uv_now() at the head or the latest body chunk
-  HttpResponseHead head_;
+  uint64_t started_ms_ = 0;  // uv_now() at begin
   bool head_complete_ = false;
-  bool head_delivered_ = false;
-  bool first_byte_delivered_ = false;
-  uint64_t body_bytes_ = 0;
   std::string error_body_;
   bool error_body_redacted_ = false;
-  bool terminal_ = false;
 };
 
 }  // namespace voxline::detail
