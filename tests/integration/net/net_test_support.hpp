@@ -292,6 +292,13 @@ class HandshakeThenSilentServer {
     ::close(fd_);
   }
   int port() const { return port_; }
+  // Resets the accepted connection (RST) and waits until that happened.
+  bool reset_connection(std::chrono::milliseconds d = 2000ms) {
+    reset_requested_ = true;
+    const auto until = std::chrono::steady_clock::now() + d;
+    while (!reset_done_ && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(1ms);
+    return reset_done_;
+  }
 
  private:
   void run() {
@@ -330,12 +337,22 @@ class HandshakeThenSilentServer {
         std::string("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n") +
         "Connection: Upgrade\r\nSec-WebSocket-Accept: " + reinterpret_cast<const char *>(accept) + "\r\n\r\n";
     if (::write(client_, resp.data(), resp.size()) < 0) return;
-    while (!stop_) std::this_thread::sleep_for(10ms);  // never read again
+    while (!stop_) {  // never read again
+      if (reset_requested_ && !reset_done_) {
+        linger hard{1, 0};  // close with RST instead of FIN
+        ::setsockopt(client_, SOL_SOCKET, SO_LINGER, &hard, sizeof hard);
+        ::close(client_);
+        client_ = -1;
+        reset_done_ = true;
+      }
+      std::this_thread::sleep_for(1ms);
+    }
   }
   int fd_ = -1;
   int client_ = -1;
   int port_ = 0;
   std::atomic<bool> stop_{false};
+  std::atomic<bool> reset_requested_{false}, reset_done_{false};
   std::thread thread_;
 };
 

@@ -172,6 +172,44 @@ TEST_CASE("a Clear sent on the slot thread is written before send_control return
   CHECK(tts->stats().control_messages_sent == 2);
 }
 
+TEST_CASE(
+    "a send that fails on a reset socket ends the connection once with UNAVAILABLE and hands back its bytes "
+    "unmasked") {
+  HandshakeThenSilentServer server;
+  MetricsRegistry m;
+  auto rt = start_runtime(m);
+  auto slot = rt->pick_slot();
+  WsConnectOptions o;
+  o.url = "ws://127.0.0.1:" + std::to_string(server.port()) + "/reset";
+  auto rec = std::make_shared<WsRecorder>();
+  auto conn = open_on(*slot, o, rec);
+  REQUIRE(rec->wait_open());
+  // The slot is held inside one task while the peer resets, so lws cannot see the RST before
+  // the write: the Clear is written at once and the send itself fails.
+  const std::string clear = R"({"type":"Clear","seq":7})";
+  std::atomic<bool> reset{false}, queued{false};
+  REQUIRE(slot->post([&] {
+                reset = server.reset_connection();
+                std::this_thread::sleep_for(50ms);  // the RST reaches the client socket
+                queued = conn->send_control_text(clear).ok();
+              })
+              .ok());
+  REQUIRE(rec->wait_terminal(3000ms));
+  CHECK(reset);
+  CHECK(queued);
+  REQUIRE(rec->error_info().has_value());
+  CHECK(rec->error_info()->status.code() == StatusCode::kUnavailable);
+  CHECK_MESSAGE(rec->error_info()->status.message().find("write failed") != std::string::npos,
+                rec->error_info()->status.to_string());
+  std::this_thread::sleep_for(50ms);
+  CHECK(rec->terminal_count() == 1);
+  CHECK(conn->stats().control_messages_sent == 0);
+  auto unsent = conn->take_unsent();
+  REQUIRE(unsent.size() == 1);
+  CHECK(unsent[0].priority);
+  CHECK(unsent[0].payload.view() == clear);  // masking was undone
+}
+
 TEST_CASE("take_unsent returns exactly the messages not written, in order, when the peer stops reading") {
   HandshakeThenSilentServer server;
   MetricsRegistry m;
