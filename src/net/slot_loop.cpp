@@ -142,7 +142,10 @@ Status SlotLoop::open_loop() {
   info.user = this;
   info.timeout_secs = 30;
   info.pcontext = &lws_;  // lws clears it when it finally frees the context
-  if (!ctx_->options.tls.ca_file.empty()) info.client_ssl_ca_filepath = ctx_->options.tls.ca_file.c_str();
+  // Our own client SSL_CTX: the one lws 4.1.6 creates leaks with several contexts (tls_client_ctx.hpp).
+  client_ssl_ = make_client_ssl_ctx(ctx_->options.tls.ca_file);
+  if (!client_ssl_) return internal_error("OpenSSL could not create a client TLS context");
+  info.provided_client_ssl_ctx = client_ssl_.get();
   lws_ = lws_create_context(&info);
   if (lws_ == nullptr)
     return internal_error("libwebsockets could not create a client context on the uv loop");
@@ -176,6 +179,7 @@ void SlotLoop::run(std::promise<Status> *started) {
       uv_run(&loop_, UV_RUN_DEFAULT);
       if (lws_ != nullptr) lws_context_destroy(lws_);
       lws_ = nullptr;
+      client_ssl_.reset();
       http_.reset();
       (void)uv_loop_close(&loop_);
     }
@@ -187,6 +191,7 @@ void SlotLoop::run(std::promise<Status> *started) {
   uv_run(&loop_, UV_RUN_DEFAULT);                  // returns once shutdown_on_loop closed every handle
   if (lws_ != nullptr) lws_context_destroy(lws_);  // #2, outside uv_run (P1)
   lws_ = nullptr;
+  client_ssl_.reset();  // lws no longer refers to it
   // http_ stays until ~SlotLoop: Slot handles on other threads may still call it (it refuses
   // after its shutdown); its destructor makes no uv call.
   conns_.clear();

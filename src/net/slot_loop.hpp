@@ -61,6 +61,7 @@
 #include <vector>
 
 #include "net/net_context.hpp"
+#include "net/tls_client_ctx.hpp"
 #include "net/ws_frame.hpp"
 #include "voxline/core/executor.hpp"
 #include "voxline/core/thread_annotations.hpp"
@@ -165,6 +166,7 @@ class SlotLoop : public std::enable_shared_from_this<SlotLoop> {
   uv_prepare_t prepare_{};
   uv_check_t check_{};
   struct lws_context *lws_ = nullptr;
+  ClientSslCtx client_ssl_;  // given to lws_ (which never frees it); freed after destroy #2
   std::unique_ptr<HttpEngine> http_;
   bool loop_ready_ = false;
   bool stopping_ = false;
