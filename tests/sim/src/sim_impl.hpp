@@ -25,6 +25,7 @@
 #include <vector>
 
 #include <libwebsockets.h>
+#include <openssl/ssl.h>
 
 #include "sim/src/http_plan.hpp"
 #include "sim/src/scenario.hpp"
@@ -138,6 +139,9 @@ using detail::WsConn;
 class Simulator::Impl {
  public:
   SimOptions opts;
+  // TLS only: the client SSL_CTX lws would otherwise create for the vhost (and, in lws 4.1.6, leak
+  // once another lws context has been created in the process; see start()). Outlives ctx.
+  std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> client_ssl{nullptr, &SSL_CTX_free};
   lws_context *ctx = nullptr;
   std::thread thread;
   std::atomic<bool> stop{false};

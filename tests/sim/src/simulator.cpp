@@ -134,6 +134,13 @@ Result<std::unique_ptr<Simulator>> Simulator::start(const SimOptions &opts) {
     info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
     info.ssl_cert_filepath = impl->opts.tls_cert_file.c_str();
     info.ssl_private_key_filepath = impl->opts.tls_key_file.c_str();
+    // lws 4.1.6 gives every vhost a client SSL_CTX (system CA store loaded) and finds it again at
+    // destroy through an SSL_CTX ex-data index that every later DO_SSL_GLOBAL_INIT context
+    // re-acquires (lws issues 2044/2178, fixed in 4.2), so it never frees it once a client context
+    // was created after us. The sim never connects out: hand lws a bare one that we own and free.
+    impl->client_ssl.reset(SSL_CTX_new(TLS_client_method()));
+    if (!impl->client_ssl) return internal_error("voxline-sim: SSL_CTX_new failed");
+    info.provided_client_ssl_ctx = impl->client_ssl.get();
   }
   impl->ctx = lws_create_context(&info);
   if (impl->ctx == nullptr)
