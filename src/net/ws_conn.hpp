@@ -100,9 +100,10 @@ class WsConn final : public WsConnection, public std::enable_shared_from_this<Ws
   void want_write();
   void request_flush();
   void write_control_now();
+  void kill_after_failed_write();
   struct Written {
     int messages = 0;
-    bool more = false;     // budget spent or the socket took only part: wait for writeable
+    bool more = false;     // something is left: budget spent, or the socket took only part
     bool drained = false;  // the data lane fell to its low-water mark
     bool failed = false;   // lws refused the write: the connection is dead
   };

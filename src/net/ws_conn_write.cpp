@@ -29,12 +29,14 @@ void WsConn::write_control_now() {
       lws_partial_buffered(wsi_) != 0)
     return;
   const Written w = write_lanes(wsi_, /*control_only=*/true);
-  if (w.failed) {
-    lws_set_timeout(wsi_, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);  // as in flush()
-    loop_->kick_lws();
-    return;
-  }
+  if (w.failed) return kill_after_failed_write();
   if (w.messages > 0) send_since_ = now_ms();
+}
+
+void WsConn::kill_after_failed_write() {
+  // No lws callback to return -1 from: lws kills the wsi and CLIENT_CLOSED reports pending_error_.
+  lws_set_timeout(wsi_, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+  loop_->kick_lws();
 }
 
 void WsConn::flush() {
@@ -47,21 +49,16 @@ void WsConn::flush() {
   // lws still holds part of an earlier message: it asked for writeable itself and goes first.
   if (lws_partial_buffered(wsi_) != 0) return want_write();
   const Written w = write_lanes(wsi_);
-  if (w.failed) {
-    // No callback to return -1 from: lws kills the wsi and CLIENT_CLOSED reports pending_error_.
-    lws_set_timeout(wsi_, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
-    loop_->kick_lws();
-    return;
-  }
+  if (w.failed) return kill_after_failed_write();
   if (w.messages > 0) send_since_ = now_ms();
   if (w.drained) {
     std::shared_ptr<WsHandler> h = handler_;
     if (h) deliver(ctx_, "websocket", [&] { h->on_drain(*this); });
-    if (terminal_) return;
+    if (terminal_) return;  // sends made in on_drain listed the connection for the next flush
   }
-  if (w.more || has_writable()) {
+  if (w.more) {
     want_write();
-  } else if (send_waiting_) {
+  } else {
     send_waiting_ = false;
   }
 }

@@ -16,7 +16,7 @@ void WsMaskSource::refill() noexcept {
     const ssize_t n = getrandom(out + have, sizeof pool_ - have, 0);
     if (n > 0) {
       have += static_cast<size_t>(n);
-    } else if (n < 0 && errno != EINTR) {
+    } else if (n == 0 || errno != EINTR) {
       break;
     }
   }

@@ -57,15 +57,20 @@ uint32_t number_of(std::string_view payload) {
   return n;
 }
 
+// A simulator, a runtime and one echo websocket opened on its slot (not yet waited for).
+struct EchoOnSlot {
+  std::unique_ptr<Simulator> sim = start_sim();
+  MetricsRegistry m;
+  std::unique_ptr<Runtime> rt = start_runtime(m);
+  std::shared_ptr<Slot> slot = rt->pick_slot();
+  std::shared_ptr<WsRecorder> rec = std::make_shared<WsRecorder>();
+  std::shared_ptr<WsConnection> conn = open_on(*slot, echo(*sim), rec);
+};
+
 }  // namespace
 
-TEST_CASE("a Clear queued behind 2 s of audio is written first, and discard_queued drops the audio") {
-  auto sim = start_sim();
-  MetricsRegistry m;
-  auto rt = start_runtime(m);
-  auto slot = rt->pick_slot();
-  auto rec = std::make_shared<WsRecorder>();
-  auto conn = open_on(*slot, echo(*sim), rec);
+TEST_CASE_FIXTURE(EchoOnSlot,
+                  "a Clear queued behind 2 s of audio is written first, and discard_queued drops the audio") {
   REQUIRE(rec->wait_open());
   // One slot task queues 100 frames of 20 ms (640 B) and then the Clear: no write can happen
   // in between, so only the lane decides the order.
@@ -131,22 +136,18 @@ class BargeInTrigger final : public WsRecorder {
   std::shared_ptr<WsConnection> &target_;
 };
 
-TEST_CASE("a Clear sent on the slot thread is written before send_control returns, ahead of queued audio") {
-  auto sim = start_sim();
-  MetricsRegistry m;
-  auto rt = start_runtime(m);
-  auto slot = rt->pick_slot();
-  auto rec = std::make_shared<WsRecorder>();
-  auto tts = open_on(*slot, echo(*sim), rec);
+TEST_CASE_FIXTURE(
+    EchoOnSlot,
+    "a Clear sent on the slot thread is written before send_control returns, ahead of queued audio") {
   REQUIRE(rec->wait_open());
 
   // From a slot task: 20 frames queued, then the Clear, which is on the wire when the call returns
   // while the frames wait for the flush after the task.
   std::atomic<bool> clear_at_once{false}, audio_waited{false};
   REQUIRE(slot->post([&] {
-                for (uint32_t i = 0; i < 20; ++i) REQUIRE(tts->send(numbered(i, 640)).ok());
-                REQUIRE(tts->send_control_text(R"({"type":"Clear"})").ok());
-                const WsStats st = tts->stats();
+                for (uint32_t i = 0; i < 20; ++i) REQUIRE(conn->send(numbered(i, 640)).ok());
+                REQUIRE(conn->send_control_text(R"({"type":"Clear"})").ok());
+                const WsStats st = conn->stats();
                 clear_at_once = st.control_messages_sent == 1;
                 audio_waited = st.messages_sent == 1;  // the Clear only
               })
@@ -160,7 +161,7 @@ TEST_CASE("a Clear sent on the slot thread is written before send_control return
   for (uint32_t i = 0; i < 20; ++i) CHECK(number_of(in[i + 1].payload) == i);
 
   // From inside another connection's lws callback (its on_message): written at once too.
-  auto trigger = std::make_shared<BargeInTrigger>(tts);
+  auto trigger = std::make_shared<BargeInTrigger>(conn);
   auto stt = open_on(*slot, echo(*sim), trigger);
   REQUIRE(trigger->wait_open());
   REQUIRE(stt->send_text("transcript").ok());  // echoed back: its on_message sends the Clear
@@ -169,7 +170,7 @@ TEST_CASE("a Clear sent on the slot thread is written before send_control return
   CHECK(trigger->sent_ok);
   CHECK(trigger->written_at_once);
   CHECK(rec->messages()[21].second == R"({"type":"Clear"})");
-  CHECK(tts->stats().control_messages_sent == 2);
+  CHECK(conn->stats().control_messages_sent == 2);
 }
 
 TEST_CASE(
