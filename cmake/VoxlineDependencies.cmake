@@ -35,6 +35,10 @@ voxline_require(PKG_CONFIG_FOUND "pkg-config" pkg-config)
 pkg_check_modules(HIREDIS QUIET IMPORTED_TARGET hiredis>=0.14)
 voxline_require(HIREDIS_FOUND "hiredis (>= 0.14)" libhiredis-dev)
 
+# libpq: the PostgreSQL backend of Database (src/storage/postgres).
+pkg_check_modules(LIBPQ QUIET IMPORTED_TARGET libpq>=13)
+voxline_require(LIBPQ_FOUND "libpq (>= 13)" libpq-dev)
+
 # libuv runs every slot loop; libwebsockets drives it through its evlib plugin, which it
 # dlopen()s at context creation (package libwebsockets-evlib-uv: a runtime dependency).
 pkg_check_modules(LIBUV QUIET IMPORTED_TARGET libuv>=1.44)

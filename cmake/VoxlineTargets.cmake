@@ -68,7 +68,8 @@ endfunction()
 # voxline_add_doctest(<name> SOURCES ... LIBS ... LABELS unit|integration [TIMEOUT s])
 # Builds a doctest executable and registers each TEST_CASE as its own ctest test with LABELS.
 function(voxline_add_doctest name)
-  cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;LIBS;LABELS" ${ARGN})
+  # FIXTURES: ctest fixtures every case requires (e.g. "postgres"); ENVIRONMENT: VAR=value;...
+  cmake_parse_arguments(ARG "" "TIMEOUT;FIXTURES" "SOURCES;LIBS;LABELS;ENVIRONMENT" ${ARGN})
   if(NOT ARG_TIMEOUT)
     set(ARG_TIMEOUT 300)
   endif()
@@ -81,6 +82,7 @@ function(voxline_add_doctest name)
     COMMAND ${CMAKE_COMMAND}
       -D EXE=$<TARGET_FILE:${name}> -D OUT=${ctest_file} -D PREFIX=${name}.
       "-D LABELS=${ARG_LABELS}" -D TIMEOUT=${ARG_TIMEOUT}
+      "-D FIXTURES=${ARG_FIXTURES}" "-D ENVIRONMENT=${ARG_ENVIRONMENT}"
       -D WORKDIR=${CMAKE_CURRENT_BINARY_DIR}
       -P ${PROJECT_SOURCE_DIR}/cmake/VoxlineDiscoverDoctest.cmake
     VERBATIM)

@@ -36,9 +36,11 @@ enum class ConstraintKind {
   kForeignKey,  // SQLITE_CONSTRAINT_FOREIGNKEY, SQLSTATE 23503
   kTrigger,     // a trigger's RAISE(ABORT, ...) (SQLITE_CONSTRAINT_TRIGGER), SQLSTATE P0001
   kOther,       // another constraint (datatype, ...)
+  kExclusion,   // an EXCLUDE constraint (PostgreSQL only), SQLSTATE 23P01
 };
 
-// "UNIQUE", "PRIMARY KEY", "CHECK", "NOT NULL", "FOREIGN KEY", "TRIGGER", "OTHER" or "NONE".
+// "UNIQUE", "PRIMARY KEY", "CHECK", "NOT NULL", "FOREIGN KEY", "TRIGGER", "EXCLUSION", "OTHER" or
+// "NONE".
 VOXLINE_API const char *constraint_kind_name(ConstraintKind kind) noexcept;
 
 struct VOXLINE_API DbError final : StatusDetail {

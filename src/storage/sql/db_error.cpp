@@ -16,6 +16,7 @@ const char *constraint_kind_name(ConstraintKind kind) noexcept {
     case ConstraintKind::kForeignKey: return "FOREIGN KEY";
     case ConstraintKind::kTrigger: return "TRIGGER";
     case ConstraintKind::kOther: return "OTHER";
+    case ConstraintKind::kExclusion: return "EXCLUSION";
   }
   return "OTHER";
 }
