@@ -52,7 +52,7 @@ class PostgresServer {
     if (!detached_) {
       stop();
     } else {
-      (void)dir_.release();  // the directory stays for the server; stop_detached() removes it
+      dir_->keep();  // the directory stays for the server; stop_detached() removes it
     }
   }
   PostgresServer(const PostgresServer &) = delete;
