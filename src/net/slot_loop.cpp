@@ -9,12 +9,26 @@
 #include <future>
 
 #include "net/deliver.hpp"
+#include "net/tcp_tls_stream.hpp"
 #include "net/ws_conn.hpp"
 
 namespace voxline::detail {
 
 namespace {
 thread_local SlotLoop *tl_loop = nullptr;
+
+// The slot's lws context serves no protocol: websockets run on our own transport (ws_conn.hpp).
+int no_protocol(struct lws *, enum lws_callback_reasons, void *, void *, size_t) {
+  return 0;
+}
+const struct lws_protocols kNoProtocols[] = {
+    {"voxline-none", no_protocol, 0, 0, 0, nullptr, 0},
+    {nullptr, nullptr, 0, 0, 0, nullptr, 0},
+};
+
+// Flush rounds run back to back before the rest waits for the idle handle (sends made by
+// on_drain handlers join the next round).
+constexpr int kFlushRounds = 8;
 }  // namespace
 
 SlotLoop *current_slot_loop() noexcept {
@@ -126,6 +140,8 @@ Status SlotLoop::open_loop() {
   uv_check_init(&loop_, &check_);
   check_.data = this;
   uv_check_start(&check_, &SlotLoop::on_check);
+  uv_idle_init(&loop_, &idle_);
+  idle_.data = this;
   loop_ready_ = true;
   {
     MutexLock lock(mu_);
@@ -136,7 +152,7 @@ Status SlotLoop::open_loop() {
   std::memset(&info, 0, sizeof info);
   void *foreign_loops[1] = {&loop_};  // read only during lws_create_context
   info.port = CONTEXT_PORT_NO_LISTEN;
-  info.protocols = ws_client_protocols();
+  info.protocols = kNoProtocols;
   info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
   info.foreign_loops = foreign_loops;
   info.user = this;
@@ -176,6 +192,7 @@ void SlotLoop::run(std::promise<Status> *started) {
       uv_close(reinterpret_cast<uv_handle_t *>(&async_), nullptr);
       uv_close(reinterpret_cast<uv_handle_t *>(&prepare_), nullptr);
       uv_close(reinterpret_cast<uv_handle_t *>(&check_), nullptr);
+      uv_close(reinterpret_cast<uv_handle_t *>(&idle_), nullptr);
       uv_run(&loop_, UV_RUN_DEFAULT);
       if (lws_ != nullptr) lws_context_destroy(lws_);
       lws_ = nullptr;
@@ -310,10 +327,21 @@ void SlotLoop::defer_flush(std::shared_ptr<WsConn> conn) {
 }
 
 void SlotLoop::run_flushes() {
-  if (flushes_.empty() || stopping_) return;
-  flush_batch_.swap(flushes_);  // a flush may send again (on_drain): that joins the next round
-  for (auto &c : flush_batch_) c->flush();
-  flush_batch_.clear();
+  for (int round = 0; round < kFlushRounds && !flushes_.empty() && !stopping_; ++round) {
+    flush_batch_.swap(flushes_);  // a flush may send again (on_drain): that joins the next round
+    for (auto &c : flush_batch_) c->flush();
+    flush_batch_.clear();
+  }
+  // Still more: keep the loop from sleeping in epoll until they are written.
+  const bool more = !flushes_.empty() && !stopping_;
+  if (more != idle_active_) {
+    idle_active_ = more;
+    if (more) {
+      uv_idle_start(&idle_, [](uv_idle_t *h) { static_cast<SlotLoop *>(h->data)->run_flushes(); });
+    } else {
+      uv_idle_stop(&idle_);
+    }
+  }
 }
 
 void SlotLoop::on_check(uv_check_t *handle) {
@@ -391,6 +419,10 @@ void SlotLoop::shutdown_on_loop() {
   uv_close(reinterpret_cast<uv_handle_t *>(&prepare_), nullptr);
   uv_check_stop(&check_);
   uv_close(reinterpret_cast<uv_handle_t *>(&check_), nullptr);
+  uv_idle_stop(&idle_);
+  uv_close(reinterpret_cast<uv_handle_t *>(&idle_), nullptr);
+  // Sockets still writing a last close frame for a connection that has ended.
+  TcpTlsStream::close_lingering(&loop_);
   // Step 6 happens in run(): uv_run returns once all of these closed.
 }
 

@@ -125,6 +125,11 @@ class SlotLoop : public std::enable_shared_from_this<SlotLoop> {
   void kick_lws() noexcept { kick_ = true; }
   // Queues conn->flush() before the loop next waits for I/O (the connection lists itself once).
   void defer_flush(std::shared_ptr<WsConn> conn);
+  // The client TLS context of this slot's connections (trust store, options).
+  ssl_ctx_st *client_ssl_ctx() noexcept { return client_ssl_.get(); }
+  // One read buffer for every socket of this loop: a read is handed on before the next starts.
+  static constexpr size_t kReadScratch = 64 * 1024;
+  uint8_t *read_scratch() noexcept { return read_scratch_.get(); }
   // Masking keys for the websocket frames written on this loop.
   WsMaskSource &mask_source() noexcept { return masks_; }
   void track(const std::shared_ptr<WsConn> &conn);
@@ -165,6 +170,8 @@ class SlotLoop : public std::enable_shared_from_this<SlotLoop> {
   uv_async_t async_{};
   uv_prepare_t prepare_{};
   uv_check_t check_{};
+  uv_idle_t idle_{};
+  bool idle_active_ = false;
   struct lws_context *lws_ = nullptr;
   ClientSslCtx client_ssl_;  // given to lws_ (which never frees it); freed after destroy #2
   std::unique_ptr<HttpEngine> http_;
@@ -175,6 +182,7 @@ class SlotLoop : public std::enable_shared_from_this<SlotLoop> {
   std::vector<std::shared_ptr<WsConn>> attention_batch_;
   std::vector<std::shared_ptr<WsConn>> flushes_, flush_batch_;
   WsMaskSource masks_;
+  std::unique_ptr<uint8_t[]> read_scratch_{new uint8_t[kReadScratch]};
   std::unordered_map<WsConn *, std::shared_ptr<WsConn>> conns_;
   std::unordered_map<SlotTimer *, std::shared_ptr<SlotTimer>> timers_;
 };

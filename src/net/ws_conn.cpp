@@ -1,6 +1,6 @@
-// WsConn: the lws protocol table, opening a connection, the any-thread API (send lanes, close,
-// stats) and the attention ops (see ws_conn.hpp for the threading rules). Connecting, writing,
-// deadlines and lws events live in ws_conn_{connect,write,deadlines,events}.cpp.
+// WsConn: opening a connection, the any-thread API (send lanes, close, stats) and the attention
+// ops (see ws_conn.hpp for the threading rules). Connecting, writing, deadlines and received
+// bytes live in ws_conn_{connect,write,deadlines,events}.cpp.
 #include "net/ws_conn.hpp"
 
 #include <algorithm>
@@ -26,7 +26,8 @@ const char *WsConn::phase_name(Phase p) {
     case Phase::kNew:
     case Phase::kDns: return "dns";
     case Phase::kConnect: return "connect";
-    case Phase::kHandshake: return "handshake";
+    case Phase::kHandshake:
+    case Phase::kRefused: return "handshake";
     case Phase::kOpen: return "open";
     case Phase::kClosing: return "close";
     case Phase::kDone: return "done";
@@ -41,32 +42,6 @@ uint64_t WsConn::to_ms(Duration d) {
 
 namespace {
 
-int lws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len) {
-  (void)user;
-  switch (reason) {
-    case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER:
-    case LWS_CALLBACK_CLIENT_FILTER_PRE_ESTABLISH:
-    case LWS_CALLBACK_CLIENT_ESTABLISHED:
-    case LWS_CALLBACK_CLIENT_RECEIVE:
-    case LWS_CALLBACK_CLIENT_RECEIVE_PONG:
-    case LWS_CALLBACK_CLIENT_WRITEABLE:
-    case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
-    case LWS_CALLBACK_CLIENT_CLOSED:
-    case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
-    case LWS_CALLBACK_TIMER: break;
-    default: return 0;
-  }
-  auto *conn = static_cast<WsConn *>(lws_get_opaque_user_data(wsi));
-  if (conn == nullptr) return reason == LWS_CALLBACK_CLIENT_WRITEABLE ? -1 : 0;
-  std::shared_ptr<WsConn> keep = conn->shared_from_this();  // handlers may drop the last handle
-  return conn->on_lws(wsi, static_cast<int>(reason), in, len);
-}
-
-const struct lws_protocols kProtocols[] = {
-    {"voxline-ws", lws_callback, 0, 0, 0, nullptr, 0},
-    {nullptr, nullptr, 0, 0, 0, nullptr, 0},
-};
-
 // The handle given to the owner: its own reference count, so dropping the last copy closes.
 struct HandleDeleter {
   std::shared_ptr<WsConn> conn;
@@ -77,10 +52,6 @@ struct HandleDeleter {
 };
 
 }  // namespace
-
-const struct lws_protocols *ws_client_protocols() noexcept {
-  return kProtocols;
-}
 
 Result<std::shared_ptr<WsConnection>> ws_connect(const std::shared_ptr<SlotLoop> &loop,
                                                  const WsConnectOptions &options,
@@ -304,10 +275,6 @@ void WsConn::on_attention() {
   if ((ops & kOpStart) != 0) start();
   if (terminal_) return;
   if ((ops & kOpResolved) != 0) connect_resolved();
-  if ((ops & kOpRetry) != 0 && !terminal_) {
-    retry_pending_ = false;
-    connect_next();
-  }
   if ((ops & kOpAbort) != 0 && !terminal_) {
     WsErrorInfo e;
     e.status = cancelled("websocket aborted by its owner");

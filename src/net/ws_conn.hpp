@@ -1,23 +1,24 @@
-// Internal: WsConn, the WsConnection of one libwebsockets client on a SlotLoop.
+// Internal: WsConn, the WsConnection of one client websocket on a SlotLoop: our own RFC 6455
+// client (handshake, framing, close handshake, keepalive pings) over a TcpTlsStream, with the
+// frames parsed in place by WsFrameReader. src/net/README.md says why libwebsockets is not used.
 //
 // Threads. Public methods run on any thread: they touch only the two send lanes and the close
 // request under mu_, and the atomic state; then they ask the loop for attention with an op bit
 // (ops_ 0 -> non-zero pushes the connection onto the slot's attention list once; see
-// slot_loop.hpp). Everything else - the wsi, phase, deadlines, receive buffer, handler - is
+// slot_loop.hpp). Everything else - the stream, phase, deadlines, receive buffer, handler - is
 // loop-thread only. A send made on the slot's own thread skips the hop. Either way the
 // connection joins the slot's flush list once and its lanes are written straight from the loop
-// after the current callback (flush); a writeable callback is asked for only when the socket or
-// the per-round budget leaves something unwritten, or to send the close frame. A control message
-// (barge-in Clear) does not wait for the flush: the priority lane is written at once, unless the
-// send comes from inside this connection's own lws callback.
+// after the current callback (flush), priority lane first, one socket write for the batch. A
+// control message (barge-in Clear) does not wait for the flush: the priority lane is written at
+// once, unless the send comes from inside this connection's own stream callbacks.
+// A stream failure seen while writing is reported from the next flush, never from inside the
+// send that met it.
 // Deadlines: one uv timer per connection, armed for the earliest deadline of the current phase
-// and re-evaluated lazily when it fires (idle and send progress only move timestamps).
-// Lifetime: the slot's registry holds the connection from start until lws forgot its wsi (or,
-// with no wsi, until the terminal event); the user's handle is a separate shared_ptr whose
-// deleter closes the connection (handle_dropped).
+// and re-evaluated lazily when it fires (idle, ping and send progress only move timestamps).
+// Lifetime: the slot's registry holds the connection from start until its terminal event; the
+// user's handle is a separate shared_ptr whose deleter closes the connection (handle_dropped).
 #pragma once
 
-#include <libwebsockets.h>
 #include <uv.h>
 
 #include <atomic>
@@ -29,6 +30,9 @@
 #include <vector>
 
 #include "net/net_context.hpp"
+#include "net/tcp_tls_stream.hpp"
+#include "net/ws_frame_reader.hpp"
+#include "net/ws_handshake.hpp"
 #include "voxline/core/thread_annotations.hpp"
 #include "voxline/net/url.hpp"
 #include "voxline/net/ws_connection.hpp"
@@ -37,26 +41,26 @@ namespace voxline::detail {
 
 class SlotLoop;
 
-// The lws protocol table every slot context uses.
-const struct lws_protocols *ws_client_protocols() noexcept;
-
 // Validates and opens a websocket on `loop` (any thread).
 Result<std::shared_ptr<WsConnection>> ws_connect(const std::shared_ptr<SlotLoop> &loop,
                                                  const WsConnectOptions &options,
                                                  std::shared_ptr<WsHandler> handler);
 
-class WsConn final : public WsConnection, public std::enable_shared_from_this<WsConn> {
+class WsConn final : public WsConnection,
+                     public std::enable_shared_from_this<WsConn>,
+                     private TcpTlsEvents,
+                     private WsFrameSink {
  public:
   enum Op : uint32_t {
     kOpStart = 1u << 0,
     kOpResolved = 1u << 1,
-    kOpRetry = 1u << 2,
-    kOpWrite = 1u << 3,
-    kOpClose = 1u << 4,
-    kOpAbort = 1u << 5,
-    kOpFlow = 1u << 6,
+    kOpWrite = 1u << 2,
+    kOpClose = 1u << 3,
+    kOpAbort = 1u << 4,
+    kOpFlow = 1u << 5,
   };
-  enum class Phase { kNew, kDns, kConnect, kHandshake, kOpen, kClosing, kDone };
+  // kRefused: the server answered the upgrade with another status; its body is being read.
+  enum class Phase { kNew, kDns, kConnect, kHandshake, kRefused, kOpen, kClosing, kDone };
 
   WsConn(std::shared_ptr<SlotLoop> loop, Url url, WsConnectOptions options,
          std::shared_ptr<WsHandler> handler);
@@ -83,36 +87,52 @@ class WsConn final : public WsConnection, public std::enable_shared_from_this<Ws
   void on_attention();
   // Writes what the lanes hold now, priority first (SlotLoop's flush list).
   void flush();
-  int on_lws(struct lws *wsi, int reason, void *in, size_t len);
   void cancel_for_shutdown();
   void close_handles();
 
  private:
-  struct Deadlines;
   Status enqueue(WsBuffer payload, WsMessageType type, bool priority);
   void wake_writer();
   void start();
   void connect_resolved();
   void connect_next();
-  void connect_failed(const std::string &why);
+  void connect_failed(const std::string &why, bool tls);
   void begin_close();
   void apply_flow();
-  void want_write();
+  void resume_delivery();
   void request_flush();
   void write_control_now();
-  void kill_after_failed_write();
   struct Written {
     int messages = 0;
-    bool more = false;     // something is left: budget spent, or the socket took only part
+    bool more = false;     // something is left: budget spent, or the socket is backed up
     bool drained = false;  // the data lane fell to its low-water mark
-    bool failed = false;   // lws refused the write: the connection is dead
+    bool failed = false;   // the stream refused the write: the connection is dead
   };
-  Written write_lanes(struct lws *wsi, bool control_only = false);
-  int on_writeable(struct lws *wsi);
-  int on_receive(struct lws *wsi, void *in, size_t len);
-  void on_established(struct lws *wsi);
-  void on_connection_error(struct lws *wsi, void *in, size_t len);
-  void on_closed();
+  Written write_lanes(bool control_only = false);
+  void write_more();
+  bool send_frame(uint8_t opcode, const uint8_t *payload, size_t len);
+  void send_close_frame();
+  void start_closing(int code, std::string reason, std::optional<WsErrorInfo> error);
+  void after_stream_failure();
+
+  // TcpTlsEvents (loop thread, from the stream).
+  void on_stream_connected() override;
+  void on_stream_data(const uint8_t *data, size_t len) override;
+  void on_stream_writable() override;
+  void on_stream_eof() override;
+  void on_stream_failed(const std::string &why, bool tls) override;
+  // WsFrameSink (loop thread, from reader_).
+  bool on_ws_data(uint8_t opcode, const uint8_t *data, size_t len, bool first, bool last) override;
+  bool on_ws_control(uint8_t opcode, const uint8_t *payload, size_t len) override;
+
+  void on_handshake_bytes(const uint8_t *data, size_t len);
+  void on_refusal_bytes(const uint8_t *data, size_t len);
+  void finish_refusal();
+  void feed_frames(const uint8_t *data, size_t len);
+  void on_established();
+  void message_too_big();
+  void protocol_violation(const std::string &why);
+  void on_peer_close(const uint8_t *payload, size_t len);
   void rearm();
   void on_deadline();
   void timeout(const char *phase, Duration limit);
@@ -151,37 +171,48 @@ class WsConn final : public WsConnection, public std::enable_shared_from_this<Ws
 
   // Loop thread only.
   std::shared_ptr<WsHandler> handler_;
-  struct lws *wsi_ = nullptr;
+  std::unique_ptr<TcpTlsStream> stream_;
+  struct Framed {
+    WsOutMessage message;  // framed and masked in place
+    uint32_t mask;
+  };
+  std::vector<Framed> batch_;  // one write_lanes() batch, until the socket took it
+  WsFrameReader reader_;
+  std::unique_ptr<WsHandshakeParser> handshake_;
+  std::string key_;  // Sec-WebSocket-Key of the current attempt
   Phase phase_ = Phase::kNew;
   uv_timer_t *timer_ = nullptr;
   bool timer_armed_ = false;
   uint64_t armed_due_ = 0;
-  uint64_t connect_due_ = 0, handshake_due_ = 0, close_due_ = 0, last_rx_ = 0, send_since_ = 0;
+  uint64_t connect_due_ = 0, handshake_due_ = 0, close_due_ = 0, last_rx_ = 0, send_since_ = 0,
+           last_ping_ = 0;
   bool send_waiting_ = false;
   bool flush_listed_ = false;
-  bool in_lws_ = false;  // inside one of this connection's lws callbacks
+  bool in_cb_ = false;     // inside one of this connection's stream callbacks
+  bool in_write_ = false;  // inside a write to the stream: its failure is reported afterwards
+  bool stream_failed_ = false;
+  std::string stream_error_;
   bool paused_ = false;
+  bool resume_posted_ = false;
   bool terminal_ = false;
-  bool killed_ = false;
   bool was_open_ = false;
   bool close_requested_ = false;
   bool close_sent_ = false;
-  bool retry_pending_ = false;
   int close_code_ = 1000;
   std::string close_reason_;
-  int peer_close_code_ = -1;
-  std::string peer_close_reason_;
-  std::optional<WsErrorInfo> pending_error_;  // reported when lws tears the wsi down
+  std::optional<WsErrorInfo> pending_error_;  // reported when the close handshake ends
   std::string rx_;
   bool rx_binary_ = false;
-  bool rx_discard_ = false;  // an oversized message is being refused
+  std::string stash_;  // received bytes not yet parsed: reading is paused
+  WsErrorInfo refusal_;
+  size_t refusal_body_want_ = 0;
+  bool refusal_until_eof_ = false;
   std::vector<std::string> addrs_;
   size_t next_addr_ = 0;
+  std::string address_;
   std::string last_connect_error_;
-  WsOpenInfo open_info_;     // read in FILTER_PRE_ESTABLISH, while lws still has the headers
-  std::string address_;      // kept alive for lws_client_connect_via_info
-  std::string host_header_;  // likewise
-  lws_retry_bo_t retry_{};
+  bool last_connect_tls_ = false;
+  WsOpenInfo open_info_;
 };
 
 }  // namespace voxline::detail

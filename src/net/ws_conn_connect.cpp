@@ -1,8 +1,10 @@
-// WsConn connecting: DNS off the loop, each resolved address in turn, and what a failed
-// connection or upgrade reports (see ws_conn.hpp for the threading rules).
+// WsConn connecting: DNS off the loop, each resolved address in turn, the upgrade request and
+// the server's answer, and what a refused upgrade reports (see ws_conn.hpp for the threading
+// rules).
 #include "net/ws_conn.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 
 #include "net/slot_loop.hpp"
@@ -55,15 +57,6 @@ void WsConn::connect_resolved() {
   addrs_ = std::move(**r);
   next_addr_ = 0;
   phase_ = Phase::kConnect;
-  const auto &o = options_;
-  if (o.ping_interval_s > 0) {
-    retry_.secs_since_valid_ping = static_cast<uint16_t>(o.ping_interval_s);
-    retry_.secs_since_valid_hangup =
-        static_cast<uint16_t>(o.ping_hangup_s > 0 ? o.ping_hangup_s : std::min(3 * o.ping_interval_s, 10800));
-  }
-  // Host header (with a non-default port, as HTTP wants it); lws strips ":port" again for SNI and
-  // the certificate name check. IPv6 literals keep the bare address (lws would cut at its colons).
-  host_header_ = url_.host.find(':') == std::string::npos ? url_.host_header() : url_.host;
   connect_next();
 }
 
@@ -71,109 +64,109 @@ void WsConn::connect_next() {
   if (terminal_ || phase_ != Phase::kConnect) return;
   if (next_addr_ >= addrs_.size()) {
     WsErrorInfo e;
-    e.status = unavailable("websocket connection to " + url_.host + " failed: " + last_connect_error_);
+    e.status = last_connect_tls_
+                   ? unavailable("TLS failure connecting to " + url_.host + ": " + last_connect_error_)
+                   : unavailable("websocket connection to " + url_.host + " failed: " + last_connect_error_);
     e.phase = "connect";
     fail(std::move(e));
     return;
   }
   address_ = addrs_[next_addr_++];
-  lws_client_connect_info ci;
-  std::memset(&ci, 0, sizeof ci);
-  ci.context = loop_->lws();
-  ci.address = address_.c_str();  // numeric: lws 4.1 would resolve on this thread (P4)
-  ci.port = url_.port;
-  ci.path = url_.path_and_query.c_str();
-  ci.host = host_header_.c_str();
-  ci.origin = host_header_.c_str();
-  ci.protocol = options_.subprotocol.empty() ? nullptr : options_.subprotocol.c_str();
-  ci.local_protocol_name = ws_client_protocols()[0].name;
-  ci.opaque_user_data = this;
-  if (options_.ping_interval_s > 0) ci.retry_and_idle_policy = &retry_;
-  if (url_.tls) {
-    ci.ssl_connection = LCCSCF_USE_SSL;
-    if (ctx_.options.tls.insecure_skip_verify)
-      ci.ssl_connection |= LCCSCF_ALLOW_SELFSIGNED | LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK |
-                           LCCSCF_ALLOW_EXPIRED | LCCSCF_ALLOW_INSECURE;
-  }
-  struct lws *w = lws_client_connect_via_info(&ci);
-  loop_->kick_lws();  // lws armed its connect timeout from outside its own callbacks (P3)
-  if (w != nullptr) {
-    if (!terminal_ && phase_ == Phase::kConnect && !retry_pending_) wsi_ = w;
-    return;
-  }
-  if (!terminal_ && !retry_pending_) connect_failed("could not start a connection to " + address_);
+  stream_ = std::make_unique<TcpTlsStream>(*loop_, static_cast<TcpTlsEvents &>(*this));
+  TcpTlsOptions tls;
+  tls.host = url_.host;
+  tls.insecure_skip_verify = ctx_.options.tls.insecure_skip_verify;
+  const std::string err = stream_->connect(address_, url_.port, url_.tls ? &tls : nullptr);
+  if (!err.empty()) connect_failed(err, false);
 }
 
-void WsConn::connect_failed(const std::string &why) {
+void WsConn::connect_failed(const std::string &why, bool tls) {
   last_connect_error_ = why + " (" + address_ + ")";
-  if (next_addr_ < addrs_.size()) {
+  last_connect_tls_ = tls;
+  stream_.reset();  // safe inside the stream's own event (tcp_tls_stream.hpp)
+  if (next_addr_ < addrs_.size())
     VOXLINE_LOG_DEBUG(*ctx_.logger, "net", "websocket to {}: {}; trying the next address", url_.host,
                       last_connect_error_);
-    retry_pending_ = true;
-    if (!signal(kOpRetry).ok()) retry_pending_ = false;
-    return;
-  }
-  WsErrorInfo e;
-  e.status = unavailable("websocket connection to " + url_.host + " failed: " + last_connect_error_);
-  e.phase = "connect";
-  fail(std::move(e));
+  connect_next();
 }
 
-void WsConn::on_connection_error(struct lws *wsi, void *in, size_t len) {
-  if (terminal_) {
-    if (wsi_ == nullptr) loop_->untrack(this);
-    return;
+void WsConn::on_stream_connected() {
+  std::shared_ptr<WsConn> keep = shared_from_this();
+  if (terminal_ || phase_ != Phase::kConnect) return;
+  phase_ = Phase::kHandshake;
+  handshake_due_ = now_ms() + to_ms(options_.timeouts.handshake);
+  rearm();
+  key_ = ws_make_key();
+  handshake_ = std::make_unique<WsHandshakeParser>();
+  const std::string request = ws_build_upgrade_request(url_, options_.headers, options_.subprotocol, key_);
+  in_write_ = true;
+  const bool ok =
+      stream_->write(reinterpret_cast<const uint8_t *>(request.data()), request.size()) && stream_->flush();
+  in_write_ = false;
+  if (!ok || stream_failed_) after_stream_failure();
+}
+
+void WsConn::on_handshake_bytes(const uint8_t *data, size_t len) {
+  const size_t used = handshake_->feed(reinterpret_cast<const char *>(data), len);
+  if (handshake_->failed()) {
+    WsErrorInfo e;
+    e.status = protocol_error("websocket upgrade to " + url_.host + ": " + handshake_->error());
+    e.phase = "handshake";
+    return fail(std::move(e));
   }
-  if (pending_error_) {
-    fail(std::move(*pending_error_));
-    if (wsi_ == nullptr) loop_->untrack(this);
-    return;
+  if (!handshake_->done()) return;
+  const int status = handshake_->status();
+  if (status != 101) {
+    // Refused: every header is kept, and the body (Deepgram's JSON error) up to 64 KB.
+    phase_ = Phase::kRefused;
+    refusal_.phase = "handshake";
+    refusal_.http_status = status;
+    refusal_.headers = handshake_->headers();
+    refusal_body_want_ = 0;
+    refusal_until_eof_ = false;
+    if (auto cl = find_header(refusal_.headers, "content-length")) {
+      refusal_body_want_ = std::min<size_t>(std::strtoull(std::string(*cl).c_str(), nullptr, 10), 64 * 1024);
+    } else if (!find_header(refusal_.headers, "transfer-encoding")) {
+      refusal_until_eof_ = true;  // HTTP/1.1 without a length: the body ends with the connection
+    }
+    return on_refusal_bytes(data + used, len - used);
   }
-  const std::string why = in != nullptr
-                              ? std::string(static_cast<const char *>(in),
-                                            strnlen(static_cast<const char *>(in), len > 0 ? len : 512))
-                              : "";
-  const int http_status = lws_http_client_http_response(wsi);
-  if (http_status == 0 && phase_ == Phase::kConnect) {
-    // TCP or TLS never came up on this address: the next resolved address may work.
-    connect_failed(why);
-    if (terminal_ && wsi_ == nullptr) loop_->untrack(this);
-    return;
+  const std::string why = handshake_->accepts(key_, options_.subprotocol);
+  if (!why.empty()) {
+    WsErrorInfo e;
+    e.status = protocol_error("websocket upgrade to " + url_.host + " not accepted: " + why);
+    e.phase = "handshake";
+    e.http_status = status;
+    e.headers = handshake_->headers();
+    return fail(std::move(e));
   }
-  WsErrorInfo e;
-  e.phase = phase_name(phase_);
-  e.http_status = http_status;
-  static const struct {
-    const char *name;
-    enum lws_token_indexes token;
-  } kKept[] = {{"content-type", WSI_TOKEN_HTTP_CONTENT_TYPE},
-               {"retry-after", WSI_TOKEN_HTTP_RETRY_AFTER},
-               {"www-authenticate", WSI_TOKEN_HTTP_WWW_AUTHENTICATE}};
-  static const struct {
-    const char *name;
-    const char *with_colon;
-  } kCustom[] = {{"dg-request-id", "dg-request-id:"}, {"dg-error", "dg-error:"}};
-  if (http_status > 0) {
-    char buf[1024] = {0};
-    for (const auto &k : kKept)
-      if (lws_hdr_copy(wsi, buf, sizeof buf, k.token) > 0) e.headers.emplace_back(k.name, buf);
-    for (const auto &k : kCustom)
-      if (lws_hdr_custom_copy(wsi, buf, sizeof buf, k.with_colon,
-                              static_cast<int>(std::strlen(k.with_colon))) > 0)
-        e.headers.emplace_back(k.name, buf);
+  open_info_.http_status = 101;
+  if (auto p = find_header(handshake_->headers(), "sec-websocket-protocol")) open_info_.subprotocol = *p;
+  if (auto id = find_header(handshake_->headers(), "dg-request-id")) open_info_.request_id = *id;
+  handshake_.reset();
+  on_established();
+  if (!terminal_ && used < len) feed_frames(data + used, len - used);
+}
+
+void WsConn::on_refusal_bytes(const uint8_t *data, size_t len) {
+  const size_t cap = refusal_until_eof_ ? 64 * 1024 : refusal_body_want_;
+  const size_t take = std::min(len, cap - std::min(cap, refusal_.body.size()));
+  refusal_.body.append(reinterpret_cast<const char *>(data), take);
+  if (!refusal_until_eof_ || refusal_.body.size() >= cap) {
+    if (refusal_.body.size() >= refusal_body_want_ || refusal_until_eof_) finish_refusal();
   }
-  if (http_status > 0 && http_status != 101) {
-    std::string detail = "websocket upgrade refused (" + why + ")";
-    if (auto dg = find_header(e.headers, "dg-error")) detail += ": " + std::string(*dg);
-    e.status = status_from_http(http_status, detail);
-  } else if (why.find("SSL") != std::string::npos || why.find("ssl") != std::string::npos ||
-             why.find("certificate") != std::string::npos || why.find("tls") != std::string::npos) {
-    e.status = unavailable("TLS failure connecting to " + url_.host + ": " + why);
-  } else {
-    e.status = unavailable("websocket connection to " + url_.host + " failed: " + why);
-  }
+}
+
+void WsConn::finish_refusal() {
+  if (terminal_) return;
+  const int status = refusal_.http_status;
+  std::string detail = "websocket upgrade refused (HTTP " + std::to_string(status);
+  if (handshake_ && !handshake_->reason().empty()) detail += " " + handshake_->reason();
+  detail += ")";
+  if (auto dg = find_header(refusal_.headers, "dg-error")) detail += ": " + std::string(*dg);
+  refusal_.status = status_from_http(status, detail);
+  WsErrorInfo e = std::move(refusal_);
   fail(std::move(e));
-  if (wsi_ == nullptr) loop_->untrack(this);
 }
 
 }  // namespace voxline::detail

@@ -57,9 +57,13 @@ void ws_apply_mask(uint8_t *payload, size_t len, uint32_t mask) noexcept {
 }
 
 size_t ws_frame_client_message(uint8_t *payload, size_t len, bool binary, uint32_t mask) noexcept {
+  return ws_frame_client(payload, len, binary ? 0x2 : 0x1, mask);
+}
+
+size_t ws_frame_client(uint8_t *payload, size_t len, uint8_t opcode, uint32_t mask) noexcept {
   uint8_t head[kWsMaxClientHeader];
   size_t n = 0;
-  head[n++] = static_cast<uint8_t>(0x80 | (binary ? 0x2 : 0x1));  // FIN + opcode
+  head[n++] = static_cast<uint8_t>(0x80 | (opcode & 0x0F));  // FIN + opcode
   if (len < 126) {
     head[n++] = static_cast<uint8_t>(0x80 | len);
   } else if (len <= 0xFFFF) {

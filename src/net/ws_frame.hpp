@@ -2,7 +2,7 @@
 //
 // Why: lws_write() in libwebsockets 4.1 reads /dev/urandom for every frame's masking key (one
 // read() syscall per message). WsConn frames each message itself, with a key from WsMaskSource,
-// and hands lws the finished frame as one raw write.
+// and writes the finished frame to its socket in one piece.
 //
 // Threads: the functions are pure. A WsMaskSource belongs to one thread (each SlotLoop owns one).
 #pragma once
@@ -31,6 +31,8 @@ class WsMaskSource {
 // `payload` and masks the payload in place. Returns the header length (6, 8 or 14); the caller
 // owns at least kWsMaxClientHeader writable bytes before `payload`.
 size_t ws_frame_client_message(uint8_t *payload, size_t len, bool binary, uint32_t mask) noexcept;
+// The same for any opcode (ping, pong, close: `len` at most 125 for those).
+size_t ws_frame_client(uint8_t *payload, size_t len, uint8_t opcode, uint32_t mask) noexcept;
 
 // XORs `len` bytes with the 4-byte key, starting at key byte 0: masks, and undoes a masking.
 void ws_apply_mask(uint8_t *payload, size_t len, uint32_t mask) noexcept;
