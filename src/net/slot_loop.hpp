@@ -1,5 +1,6 @@
 // Internal: SlotLoop, the engine of one Runtime slot: one thread running one uv_loop_t that
-// drives libwebsockets (as a foreign loop), timers and tasks posted from other threads.
+// drives our websocket clients (TcpTlsStream sockets), libcurl, timers and tasks posted from
+// other threads. A libwebsockets context with no protocol sits on the loop as a foreign loop.
 //
 // Threads. Only the loop thread touches uv handles, the lws context and connection internals.
 // Other threads reach it through two doors, both guarded by mu_ with uv_async_send called while
@@ -24,8 +25,9 @@
 //      cancelled (their tasks destroyed);
 //   3. the HTTP engine's shutdown() (curl handles removed, curl_multi_cleanup, its uv handles
 //      closed) - BEFORE lws_context_destroy #1;
-//   4. lws_context_destroy #1 (lws closes its wsi and handles asynchronously);
-//   5. uv_close of our own handles (async, prepare, check, timers, connection deadline timers);
+//   4. lws_context_destroy #1 (lws closes its handles asynchronously);
+//   5. uv_close of our own handles (async, prepare, check, idle, timers, connection deadline
+//      timers, and sockets still writing a last close frame for an ended connection);
 //   6. uv_run returns by itself once every handle is closed;
 //   7. lws_context_destroy #2 (frees the context; never in the same callback as #1: P1);
 //   8. uv_loop_close (the HTTP engine object lives on until ~SlotLoop, see below).

@@ -1,8 +1,8 @@
 // File: runtime.hpp
 // Runtime: the process's network engine. It owns a small fixed number of slots (net/slot.hpp);
-// each slot is one thread running one libuv loop that drives libwebsockets (foreign loop), timers
-// and posted tasks for every session pinned to it. Nothing creates a thread per connection or
-// per session. DNS runs on a small resolver pool with a TTL cache, never on a slot thread;
+// each slot is one thread running one libuv loop that drives websockets (our RFC 6455 client),
+// HTTP (libcurl), timers and posted tasks for every session pinned to it. Nothing creates a thread per
+// connection or per session. DNS runs on a small resolver pool with a TTL cache, never on a slot thread;
 // websockets connect to the resolved addresses (each in turn) while the original host name stays
 // in the Host header, TLS SNI and certificate verification.
 //

@@ -1,8 +1,8 @@
 // File: slot.hpp
-// Slot: one thread of a Runtime running one libuv loop that drives websockets (libwebsockets on a
-// foreign loop), HTTP streams (libcurl multi_socket), timers and posted tasks. A session is pinned
-// to one slot: everything opened or scheduled through the same Slot runs on that one thread, in
-// order, so the session's state needs no lock. A Slot is the session's strand.
+// Slot: one thread of a Runtime running one libuv loop that drives websockets (our own RFC 6455
+// client on libuv sockets, TLS by OpenSSL), HTTP streams (libcurl multi_socket), timers and posted tasks. A
+// session is pinned to one slot: everything opened or scheduled through the same Slot runs on that one
+// thread, in order, so the session's state needs no lock. A Slot is the session's strand.
 //
 //   std::shared_ptr<Slot> slot = runtime->pick_slot();            // least loaded, or slot(i)
 //   auto stt = slot->connect_websocket(stt_options, stt_handler);  // events on slot's thread

@@ -148,10 +148,10 @@ struct WsErrorInfo {
   Status status;        // TIMEOUT, UNAVAILABLE, UNAUTHENTICATED, RATE_LIMITED, CANCELLED, ...
   std::string phase;    // "dns", "connect", "handshake", "open", "idle", "send", "close"
   int http_status = 0;  // the server's answer to the upgrade request, 0 if none arrived
-  // Response headers kept from a refused upgrade: content-type, retry-after, www-authenticate,
-  // dg-request-id and dg-error (Deepgram's error text; the body is not exposed by lws 4.1).
+  // Every header of a refused upgrade's answer, names lower-cased (content-type, retry-after,
+  // www-authenticate, Deepgram's dg-request-id and dg-error among them).
   HttpHeaders headers;
-  std::string body;  // not available with libwebsockets 4.1 (kept for later versions)
+  std::string body;  // the refusal's body (Deepgram: JSON with err_code, err_msg), at most 64 KB
 };
 
 struct WsStats {
@@ -220,7 +220,7 @@ class VOXLINE_API WsConnection {
   virtual std::vector<WsOutMessage> take_unsent() = 0;
 
   // Back-pressure on the receiving side: stop / restart reading from the socket
-  // (lws_rx_flow_control). While paused the idle deadline does not run.
+  // (no more reads; bytes already received wait). While paused the idle deadline does not run.
   virtual void pause_reading() = 0;
   virtual void resume_reading() = 0;
 

@@ -45,7 +45,9 @@ struct TlsFiles {
   testing::TempDir dir{"voxline-net-tls"};
   std::string cert = dir.file("cert.pem");
   std::string key = dir.file("key.pem");
-  TlsFiles() { REQUIRE(sim::write_test_certificate(cert, key).ok()); }
+  explicit TlsFiles(const std::string &sans = "DNS:localhost,IP:127.0.0.1") {
+    REQUIRE(sim::write_test_certificate(cert, key, sans).ok());
+  }
 };
 
 std::string port_url(const char *scheme, const std::string &host, int port, const char *path) {
@@ -507,6 +509,28 @@ TEST_CASE("wss with the test CA verifies the certificate, also by host name thro
     REQUIRE(rec->wait_terminal());
   }
   CHECK(rt->resolver().cache().lookup("localhost").has_value());
+}
+
+TEST_CASE("wss refuses a trusted certificate that names neither the host nor the IP it was reached by") {
+  TlsFiles tls("DNS:example.invalid");
+  auto sim = start_sim({}, tls.cert, tls.key);
+  MetricsRegistry m;
+  TlsOptions t;
+  t.ca_file = tls.cert;
+  auto rt = start_runtime(m, t);
+  for (const std::string host : {"127.0.0.1", "localhost"}) {
+    auto o = echo_options(*sim);
+    o.url = port_url("wss", host, sim->port(), "/test/echo");
+    auto rec = std::make_shared<WsRecorder>();
+    auto conn = connect(*rt, o, rec);
+    REQUIRE(rec->wait_terminal());
+    auto e = rec->error_info();
+    REQUIRE(e.has_value());
+    CHECK(e->status.code() == StatusCode::kUnavailable);
+    CHECK_MESSAGE(e->status.message().find("TLS failure") != std::string::npos, e->status.to_string());
+    CHECK_MESSAGE(e->status.message().find("mismatch") != std::string::npos, e->status.to_string());
+    CHECK(!rec->open_info().has_value());
+  }
 }
 
 TEST_CASE("wss refuses a certificate from an unknown CA unless insecure mode is set explicitly") {

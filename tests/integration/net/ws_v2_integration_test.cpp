@@ -436,7 +436,9 @@ TEST_CASE("every resolved address is tried in turn: the first refuses, the secon
   CHECK(lws_line);
 }
 
-TEST_CASE("Deepgram's dg-request-id and dg-error response headers are kept on open and on refusal") {
+TEST_CASE(
+    "Deepgram's dg-request-id and dg-error response headers, and the refusal body, are kept on open and on "
+    "refusal") {
   auto sim = start_sim();
   MetricsRegistry m;
   auto rt = start_runtime(m);
@@ -461,6 +463,10 @@ TEST_CASE("Deepgram's dg-request-id and dg-error response headers are kept on op
   CHECK(find_header(e->headers, "dg-request-id").has_value());
   REQUIRE(find_header(e->headers, "dg-error").has_value());
   CHECK(e->status.message().find(std::string(*find_header(e->headers, "dg-error"))) != std::string::npos);
+  // The body Deepgram sends with a refusal (JSON with err_code) arrives whole.
+  CHECK(find_header(e->headers, "content-type") == std::string_view("application/json"));
+  CHECK_MESSAGE(e->body.find(R"("err_code":"INVALID_AUTH")") != std::string::npos, e->body);
+  CHECK(e->body.back() == '}');
 }
 
 TEST_CASE("a close() while an oversized-message close is under way is not reported as CANCELLED") {

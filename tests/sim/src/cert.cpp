@@ -21,7 +21,8 @@ struct FileCloser {
 
 }  // namespace
 
-Status write_test_certificate(const std::string &cert_file, const std::string &key_file) {
+Status write_test_certificate(const std::string &cert_file, const std::string &key_file,
+                              const std::string &subject_alt_names) {
   std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(EVP_EC_gen("P-256"), &EVP_PKEY_free);
   if (!key) return internal_error("write_test_certificate: EC key generation failed");
   std::unique_ptr<X509, decltype(&X509_free)> cert(X509_new(), &X509_free);
@@ -39,7 +40,7 @@ Status write_test_certificate(const std::string &cert_file, const std::string &k
   X509V3_set_ctx_nodb(&v3);
   X509V3_set_ctx(&v3, cert.get(), cert.get(), nullptr, nullptr, 0);
   const std::pair<int, const char *> exts[] = {
-      {NID_subject_alt_name, "DNS:localhost,IP:127.0.0.1"},
+      {NID_subject_alt_name, subject_alt_names.c_str()},
       {NID_basic_constraints, "critical,CA:TRUE"},
       {NID_key_usage, "critical,digitalSignature,keyCertSign"},
   };

@@ -104,8 +104,9 @@ class Simulator {
   std::unique_ptr<Impl> impl_;
 };
 
-// Writes a self-signed EC (P-256) certificate with SANs DNS:localhost and IP:127.0.0.1 and its
-// key as PEM files, for TLS tests (valid for 2 days).
-Status write_test_certificate(const std::string &cert_file, const std::string &key_file);
+// Writes a self-signed EC (P-256) certificate (CN localhost) with the given SANs, by default
+// DNS:localhost and IP:127.0.0.1, and its key as PEM files, for TLS tests (valid for 2 days).
+Status write_test_certificate(const std::string &cert_file, const std::string &key_file,
+                              const std::string &subject_alt_names = "DNS:localhost,IP:127.0.0.1");
 
 }  // namespace voxline::sim
