@@ -37,7 +37,9 @@ void WsConn::on_stream_data(const uint8_t *data, size_t len) {
 
 void WsConn::feed_frames(const uint8_t *data, size_t len) {
   last_rx_ = now_ms();
-  if (paused_ || !stash_.empty()) {  // paused, or older bytes still wait: keep the order
+  // Paused (pause_reading() stops delivery as soon as it returns, before the loop stops the
+  // socket), or older bytes still wait: keep the order.
+  if (paused_ || want_paused_.load(std::memory_order_acquire) || !stash_.empty()) {
     stash_.append(reinterpret_cast<const char *>(data), len);
     return;
   }

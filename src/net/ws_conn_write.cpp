@@ -238,17 +238,19 @@ void WsConn::begin_close() {
 
 void WsConn::apply_flow() {
   const bool want = want_paused_.load(std::memory_order_acquire);
-  if (want == paused_ || stream_ == nullptr || (phase_ != Phase::kOpen && phase_ != Phase::kClosing)) return;
-  paused_ = want;
-  stream_->set_reading(!paused_);
-  if (!paused_) {
-    last_rx_ = now_ms();  // the idle window restarts
-    // Bytes kept while paused, and records TLS holds, are handed on from the flush: not from
-    // inside resume_reading() or another callback.
+  if (stream_ == nullptr || (phase_ != Phase::kOpen && phase_ != Phase::kClosing)) return;
+  if (want != paused_) {
+    paused_ = want;
+    stream_->set_reading(!paused_);
+    if (!paused_) last_rx_ = now_ms();  // the idle window restarts
+    rearm();
+  }
+  // Bytes kept while paused (or while a pause was on its way), and records TLS holds, are handed
+  // on from the flush: not from inside resume_reading() or another callback.
+  if (!want) {
     resume_posted_ = true;
     request_flush();
   }
-  rearm();
 }
 
 }  // namespace voxline::detail

@@ -219,8 +219,9 @@ class VOXLINE_API WsConnection {
   // order (for replay after a reconnect). Also valid after the terminal event.
   virtual std::vector<WsOutMessage> take_unsent() = 0;
 
-  // Back-pressure on the receiving side: stop / restart reading from the socket
-  // (no more reads; bytes already received wait). While paused the idle deadline does not run.
+  // Back-pressure on the receiving side: stop / restart reading from the socket (bytes already
+  // received wait). Once pause_reading() has returned no further on_message starts (one already
+  // running on the slot thread completes). While paused the idle deadline does not run.
   virtual void pause_reading() = 0;
   virtual void resume_reading() = 0;
 
