@@ -218,8 +218,9 @@ class Pacer {
   uint64_t tick_ = 0;
 };
 
-std::unique_ptr<Runtime> make_runtime(MetricsRegistry &metrics, size_t max_connections) {
+std::unique_ptr<Runtime> make_runtime(MetricsRegistry &metrics, size_t max_connections, int coalesce_us) {
   RuntimeOptions ro;
+  ro.io_coalesce = std::chrono::microseconds(coalesce_us);
   ro.metrics = &metrics;
   ro.slots = 1;
   ro.max_connections = max_connections;
@@ -248,6 +249,11 @@ void find_loop_clock(Shared &s) {
   while (!have.load(std::memory_order_acquire)) std::this_thread::sleep_for(std::chrono::milliseconds(1));
 }
 
+// "voxline" or "voxline c500" (wake-ups coalesced over 500 us).
+std::string client_name(const char *base, const LoadOptions &o) {
+  return o.coalesce_us > 0 ? std::string(base) + " c" + std::to_string(o.coalesce_us) : std::string(base);
+}
+
 void sleep_s(double s) {
   std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<int64_t>(s * 1000)));
 }
@@ -265,7 +271,7 @@ std::string call_load_scenario() {
 
 LoadRow run_voxline_calls(const LoadOptions &options, const ServerChild &sim, double sse_us_per_chunk) {
   LoadRow r;
-  r.client = "voxline (1 slot)";
+  r.client = client_name("voxline", options);
   r.calls = options.calls;
   r.frame_ms = options.frame_ms;
   Shared s;
@@ -274,7 +280,7 @@ LoadRow run_voxline_calls(const LoadOptions &options, const ServerChild &sim, do
   std::vector<std::unique_ptr<Call>> calls;
   MetricsRegistry metrics;
   trim_heap();
-  auto rt = make_runtime(metrics, static_cast<size_t>(options.calls) * 3 + 64);
+  auto rt = make_runtime(metrics, static_cast<size_t>(options.calls) * 3 + 64, options.coalesce_us);
   if (!rt) {
     r.errors = 1;
     r.note = "Runtime::create failed";
@@ -359,14 +365,14 @@ LoadRow run_voxline_calls(const LoadOptions &options, const ServerChild &sim, do
 
 LoadRow run_voxline_sse(const LoadOptions &options, const ServerChild &sim) {
   LoadRow r;
-  r.client = "voxline SSE only";
+  r.client = client_name("voxline SSE", options);
   r.calls = options.calls;
   r.frame_ms = 0;
   Shared s;
   s.opt = options;
   prepare(s, sim);
   MetricsRegistry metrics;
-  auto rt = make_runtime(metrics, static_cast<size_t>(options.calls) + 64);
+  auto rt = make_runtime(metrics, static_cast<size_t>(options.calls) + 64, options.coalesce_us);
   if (!rt) {
     r.errors = 1;
     return r;

@@ -23,6 +23,7 @@ struct LoadOptions {
   double seconds = 6;   // measured window
   int clear_every_ms = 2500;
   bool sse = true;
+  int coalesce_us = 0;  // RuntimeOptions::io_coalesce of the voxline runs
 };
 
 struct LoadRow {

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,7 @@ namespace {
 constexpr const char *kUsage =
     "usage: net_bench [--quick] [--sections pingpong,calls,floor,sse] [--calls 100,500,1000,2000]\n"
     "                 [--frame-ms 20,100] [--seconds S] [--warmup S] [--no-sse]\n"
+    "                 [--coalesce-us 0,250]\n"
     "  --quick       --calls 100,500 --seconds 3 --warmup 1 (a smoke run)\n"
     "  --sections    which parts run (default: pingpong,calls,floor); sse = only the \"voxline SSE only\"\n"
     "                row of calls (one per N)\n"
@@ -34,15 +36,17 @@ constexpr const char *kUsage =
     "                audio coalesced into 3200 B frames (default: 20,100)\n"
     "  --seconds     measured window per run (default 6)\n"
     "  --warmup      seconds after the ramp and the first barge-in before measuring (default 2)\n"
-    "  --no-sse      no SSE stream per call\n";
+    "  --no-sse      no SSE stream per call\n"
+    "  --coalesce-us the voxline rows' RuntimeOptions::io_coalesce values, comma-separated; c<us> in\n"
+    "                the client column (default: 0,250: the same load without and with the default window)\n";
 
 int usage_error(const std::string &why) {
   std::fprintf(stderr, "net_bench: %s\n%s", why.c_str(), kUsage);
   return 2;
 }
 
-// "100,500" -> {100, 500}; false for anything that is not a list of positive integers.
-bool parse_list(const std::string &s, std::vector<int> &out) {
+// "100,500" -> {100, 500}; false for anything that is not a list of integers >= min.
+bool parse_list(const std::string &s, std::vector<int> &out, long min = 1) {
   out.clear();
   size_t i = 0;
   while (i <= s.size()) {
@@ -51,7 +55,7 @@ bool parse_list(const std::string &s, std::vector<int> &out) {
     char *end = nullptr;
     const std::string item = s.substr(i, j - i);
     const long v = std::strtol(item.c_str(), &end, 10);
-    if (item.empty() || *end != '\0' || v <= 0 || v > 100000) return false;
+    if (item.empty() || *end != '\0' || v < min || v > 100000) return false;
     out.push_back(static_cast<int>(v));
     i = j + 1;
   }
@@ -88,7 +92,7 @@ int main(int argc, char **argv) {
   if (argc > 1 && std::string(argv[1]) == "--floor-server") return floor_server(argc, argv);
   bool quick = false, sse = true;
   std::string sections = "pingpong,calls,floor";
-  std::vector<int> calls = {100, 500, 1000, 2000}, frames = {20, 100};
+  std::vector<int> calls = {100, 500, 1000, 2000}, frames = {20, 100}, coalesce = {0, 250};
   double seconds = 6, warmup = 2;
   bool calls_set = false, seconds_set = false, warmup_set = false;
   for (int i = 1; i < argc; ++i) {
@@ -115,6 +119,9 @@ int main(int argc, char **argv) {
       if (!parse_seconds(argv[++i], warmup))
         return usage_error("bad --warmup '" + std::string(argv[i]) + "'");
       warmup_set = true;
+    } else if (a == "--coalesce-us" && has) {
+      if (!parse_list(argv[++i], coalesce, 0))
+        return usage_error("bad --coalesce-us '" + std::string(argv[i]) + "'");
     } else if (a == "--no-sse") {
       sse = false;
     } else {
@@ -175,31 +182,35 @@ int main(int argc, char **argv) {
       o.seconds = seconds;
       o.warmup_s = warmup;
       o.sse = sse;
-      if (has_section("sse") && !has_section("calls") && frame_ms == frames.front()) {
-        auto sim = bench::ServerChild::start("voxline-sim", {VOXLINE_SIM_EXE, "--scenario", scenario});
-        if (!sim.ok()) {
-          std::fprintf(stderr, "net_bench: %s\n", sim.status().to_string().c_str());
-          return 1;
-        }
-        add(bench::run_voxline_sse(o, **sim));
-      }
-      if (has_section("calls")) {
-        auto sim = bench::ServerChild::start("voxline-sim", {VOXLINE_SIM_EXE, "--scenario", scenario});
-        if (!sim.ok()) {
-          std::fprintf(stderr, "net_bench: %s\n", sim.status().to_string().c_str());
-          return 1;
-        }
-        double sse_us = 0;
-        if (sse) {
-          static double last_sse_us = 0;  // one SSE-only row per N (the STT frame size does not matter)
-          if (frame_ms == frames.front()) {
-            bench::LoadRow s = bench::run_voxline_sse(o, **sim);
-            last_sse_us = s.sse_us_per_chunk;
-            add(s);
+      for (int c : coalesce) {
+        o.coalesce_us = c;
+        if (has_section("sse") && !has_section("calls") && frame_ms == frames.front()) {
+          auto sim = bench::ServerChild::start("voxline-sim", {VOXLINE_SIM_EXE, "--scenario", scenario});
+          if (!sim.ok()) {
+            std::fprintf(stderr, "net_bench: %s\n", sim.status().to_string().c_str());
+            return 1;
           }
-          sse_us = last_sse_us;
+          add(bench::run_voxline_sse(o, **sim));
         }
-        add(bench::run_voxline_calls(o, **sim, sse_us));
+        if (has_section("calls")) {
+          auto sim = bench::ServerChild::start("voxline-sim", {VOXLINE_SIM_EXE, "--scenario", scenario});
+          if (!sim.ok()) {
+            std::fprintf(stderr, "net_bench: %s\n", sim.status().to_string().c_str());
+            return 1;
+          }
+          double sse_us = 0;
+          if (sse) {
+            // One SSE-only row per N and coalescing value (the STT frame size does not matter).
+            static std::map<int, double> last_sse_us;
+            if (frame_ms == frames.front()) {
+              bench::LoadRow s = bench::run_voxline_sse(o, **sim);
+              last_sse_us[c] = s.sse_us_per_chunk;
+              add(s);
+            }
+            sse_us = last_sse_us[c];
+          }
+          add(bench::run_voxline_calls(o, **sim, sse_us));
+        }
       }
       if (has_section("floor")) {
         auto server = bench::ServerChild::start("floor server", {bench::self_exe(), "--floor-server"});

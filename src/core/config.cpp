@@ -36,6 +36,7 @@ const std::vector<Field> &fields() {
   static const std::vector<Field> table = {
       {"log", "level", &Config::log_level},
       {"runtime", "slots", &Config::slots, false, defaults::kMinSlots, defaults::kMaxSlots},
+      {"runtime", "io_coalesce_us", &Config::io_coalesce_us, false, 0, defaults::kMaxIoCoalesceUs},
       {"tls", "ca_file", &Config::tls_ca_file},
       {"tls", "insecure_skip_verify", &Config::tls_insecure_skip_verify},
       {"storage", "sqlite_path", &Config::sqlite_path},

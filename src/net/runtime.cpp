@@ -78,6 +78,9 @@ Result<std::unique_ptr<Runtime>> Runtime::create(const RuntimeOptions &options) 
   if (options.slots < defaults::kMinSlots || options.slots > defaults::kMaxSlots)
     return invalid_argument(fmt::format("slots must be within {}..{}, got {}", defaults::kMinSlots,
                                         defaults::kMaxSlots, options.slots));
+  if (options.io_coalesce.count() < 0 || options.io_coalesce.count() > defaults::kMaxIoCoalesceUs)
+    return invalid_argument(fmt::format("io_coalesce must be within 0..{} us, got {}",
+                                        defaults::kMaxIoCoalesceUs, options.io_coalesce.count()));
   if (options.task_queue_capacity < 16) return invalid_argument("task_queue_capacity must be at least 16");
   if (options.max_connections < 1 || options.max_connections > (size_t{1} << 20))
     return invalid_argument("max_connections must be within 1..1048576");

@@ -7,6 +7,7 @@ namespace voxline {
 RuntimeOptions runtime_options_from(const Config &config) {
   RuntimeOptions o;
   o.slots = config.slots;
+  o.io_coalesce = std::chrono::microseconds(config.io_coalesce_us);
   o.tls.ca_file = config.tls_ca_file;
   o.tls.insecure_skip_verify = config.tls_insecure_skip_verify;
   return o;

@@ -4,12 +4,15 @@
 
 #include <libwebsockets.h>
 
+#include <cerrno>
 #include <cmath>
 #include <cstring>
+#include <ctime>
 #include <future>
 
 #include "net/deliver.hpp"
 #include "net/tcp_tls_stream.hpp"
+#include "net/wake_coalescing.hpp"
 #include "net/ws_conn.hpp"
 
 namespace voxline::detail {
@@ -177,6 +180,23 @@ Status SlotLoop::open_loop() {
   return Status::Ok();
 }
 
+void SlotLoop::run_until_closed() {
+  const auto window_ns = static_cast<uint64_t>(ctx_->options.io_coalesce.count()) * 1000;
+  if (window_ns == 0) {
+    uv_run(&loop_, UV_RUN_DEFAULT);
+    return;
+  }
+  for (;;) {
+    const uint64_t pass_start = uv_hrtime();
+    if (uv_run(&loop_, UV_RUN_ONCE) == 0) return;
+    const uint64_t nap = coalescing_nap_ns(uv_hrtime() - pass_start, window_ns, uv_backend_timeout(&loop_));
+    if (nap == 0) continue;
+    timespec ts{0, static_cast<long>(nap)};  // nap < window <= 10 ms
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+  }
+}
+
 void SlotLoop::run(std::promise<Status> *started) {
   tl_loop = this;
   Status s = open_loop();
@@ -205,7 +225,7 @@ void SlotLoop::run(std::promise<Status> *started) {
     return;
   }
   started->set_value(Status::Ok());
-  uv_run(&loop_, UV_RUN_DEFAULT);                  // returns once shutdown_on_loop closed every handle
+  run_until_closed();                              // returns once shutdown_on_loop closed every handle
   if (lws_ != nullptr) lws_context_destroy(lws_);  // #2, outside uv_run (P1)
   lws_ = nullptr;
   client_ssl_.reset();  // lws no longer refers to it

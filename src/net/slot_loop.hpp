@@ -144,6 +144,7 @@ class SlotLoop : public std::enable_shared_from_this<SlotLoop> {
 
  private:
   void run(std::promise<Status> *started);
+  void run_until_closed();
   Status open_loop();
   static void on_async(uv_async_t *handle);
   static void on_prepare(uv_prepare_t *handle);

@@ -9,7 +9,8 @@
 //
 // JSON shape (every key optional):
 //   {"log": {"level": "warn"},                          Logger::set_level
-//    "runtime": {"slots": 1},                           RuntimeOptions (event-loop slots)
+//    "runtime": {"slots": 1,                            RuntimeOptions::slots (event-loop threads)
+//                "io_coalesce_us": 250},                RuntimeOptions::io_coalesce
 //    "tls": {"ca_file": "", "insecure_skip_verify": false},   RuntimeOptions::tls
 //    "storage": {"sqlite_path": "voxline.db"},          SqliteOptions::path
 //    "session_store": {"url": "memory://", "key_prefix": "voxline"},   SessionStoreConfig
@@ -44,7 +45,8 @@ namespace voxline {
 struct VOXLINE_API Config {
   LogLevel log_level = LogLevel::kWarn;
 
-  int slots = defaults::kSlots;  // defaults::kMinSlots..kMaxSlots
+  int slots = defaults::kSlots;                  // defaults::kMinSlots..kMaxSlots
+  int io_coalesce_us = defaults::kIoCoalesceUs;  // 0..defaults::kMaxIoCoalesceUs, 0 = off
 
   std::string tls_ca_file;  // empty: the system CA store
   bool tls_insecure_skip_verify = false;

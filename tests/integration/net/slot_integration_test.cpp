@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "integration/net/net_test_support.hpp"
+#include "voxline/core/defaults.hpp"
 #include "voxline/core/log.hpp"
 #include "voxline/core/metrics.hpp"
 #include "voxline/net/rate_limiter.hpp"
@@ -108,11 +109,13 @@ class Latch {
   bool entered_ = false, released_ = false;
 };
 
-std::unique_ptr<Runtime> runtime_with(MetricsRegistry &m, int slots, size_t task_queue = 8192) {
+std::unique_ptr<Runtime> runtime_with(MetricsRegistry &m, int slots, size_t task_queue = 8192,
+                                      int coalesce_us = defaults::kIoCoalesceUs) {
   RuntimeOptions o;
   o.metrics = &m;
   o.slots = slots;
   o.task_queue_capacity = task_queue;
+  o.io_coalesce = std::chrono::microseconds(coalesce_us);
   auto rt = Runtime::create(o);
   REQUIRE_MESSAGE(rt.ok(), rt.status().to_string());
   return std::move(*rt);
@@ -122,11 +125,20 @@ std::unique_ptr<Runtime> runtime_with(MetricsRegistry &m, int slots, size_t task
 
 TEST_CASE(
     "tasks, timers, a websocket and an HTTP stream sharing one slot all run on the slot thread, in post "
-    "order") {
+    "order, with wake-ups coalesced or not") {
+  // Coalescing changes when the loop polls, never what runs or in which order.
+  int coalesce_us = defaults::kIoCoalesceUs;
+  SUBCASE("the default coalescing window") {}
+  SUBCASE("no coalescing") {
+    coalesce_us = 0;
+  }
+  SUBCASE("the widest window") {
+    coalesce_us = defaults::kMaxIoCoalesceUs;
+  }
   auto sim = start_sim(
       R"({"sse":{"events":[{"data":"one"},{"data":"two","delay_ms":80},{"data":"[DONE]","delay_ms":80}]}})");
   MetricsRegistry m;
-  auto rt = runtime_with(m, 2);
+  auto rt = runtime_with(m, 2, 8192, coalesce_us);
   std::shared_ptr<Slot> slot = rt->slot(0);
   REQUIRE(slot.get() != nullptr);
   CHECK(rt->slot(2).get() == nullptr);
