@@ -218,9 +218,11 @@ class Pacer {
   uint64_t tick_ = 0;
 };
 
-std::unique_ptr<Runtime> make_runtime(MetricsRegistry &metrics, size_t max_connections, int coalesce_us) {
+std::unique_ptr<Runtime> make_runtime(MetricsRegistry &metrics, size_t max_connections,
+                                      const LoadOptions &o) {
   RuntimeOptions ro;
-  ro.io_coalesce = std::chrono::microseconds(coalesce_us);
+  ro.io_coalesce = std::chrono::microseconds(o.coalesce_us);
+  ro.tls.ca_file = o.ca_file;
   ro.metrics = &metrics;
   ro.slots = 1;
   ro.max_connections = max_connections;
@@ -233,7 +235,9 @@ std::unique_ptr<Runtime> make_runtime(MetricsRegistry &metrics, size_t max_conne
 }
 
 void prepare(Shared &s, const ServerChild &sim) {
-  s.sse_request.url = "http://127.0.0.1:" + std::to_string(sim.port()) + "/v1/chat/completions";
+  const std::string base =
+      s.opt.sse_base_url.empty() ? "http://127.0.0.1:" + std::to_string(sim.port()) : s.opt.sse_base_url;
+  s.sse_request.url = base + "/v1/chat/completions";
   s.sse_request.headers = {{"Authorization", "Bearer test-key"}, {"Content-Type", "application/json"}};
   s.sse_request.body = R"({"model":"m","stream":true,"messages":[{"role":"user","content":"hi"}]})";
 }
@@ -249,9 +253,12 @@ void find_loop_clock(Shared &s) {
   while (!have.load(std::memory_order_acquire)) std::this_thread::sleep_for(std::chrono::milliseconds(1));
 }
 
-// "voxline" or "voxline c500" (wake-ups coalesced over 500 us).
+// "voxline", "voxline c250" (wake-ups coalesced over 250 us), "voxline SSE h2 c250".
 std::string client_name(const char *base, const LoadOptions &o) {
-  return o.coalesce_us > 0 ? std::string(base) + " c" + std::to_string(o.coalesce_us) : std::string(base);
+  std::string name = base;
+  if (!o.sse_base_url.empty() && o.sse) name += name.find("SSE") != std::string::npos ? " h2" : " +h2";
+  if (o.coalesce_us > 0) name += " c" + std::to_string(o.coalesce_us);
+  return name;
 }
 
 void sleep_s(double s) {
@@ -280,7 +287,7 @@ LoadRow run_voxline_calls(const LoadOptions &options, const ServerChild &sim, do
   std::vector<std::unique_ptr<Call>> calls;
   MetricsRegistry metrics;
   trim_heap();
-  auto rt = make_runtime(metrics, static_cast<size_t>(options.calls) * 3 + 64, options.coalesce_us);
+  auto rt = make_runtime(metrics, static_cast<size_t>(options.calls) * 3 + 64, options);
   if (!rt) {
     r.errors = 1;
     r.note = "Runtime::create failed";
@@ -372,7 +379,7 @@ LoadRow run_voxline_sse(const LoadOptions &options, const ServerChild &sim) {
   s.opt = options;
   prepare(s, sim);
   MetricsRegistry metrics;
-  auto rt = make_runtime(metrics, static_cast<size_t>(options.calls) + 64, options.coalesce_us);
+  auto rt = make_runtime(metrics, static_cast<size_t>(options.calls) + 64, options);
   if (!rt) {
     r.errors = 1;
     return r;

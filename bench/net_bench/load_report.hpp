@@ -24,6 +24,10 @@ struct LoadOptions {
   int clear_every_ms = 2500;
   bool sse = true;
   int coalesce_us = 0;  // RuntimeOptions::io_coalesce of the voxline runs
+  // SSE over TLS + HTTP/2 instead of plain HTTP/1.1 to the sim: the streams' base URL (an
+  // nghttpx front, https://localhost:PORT) and the CA file that trusts it; empty = plain.
+  std::string sse_base_url;
+  std::string ca_file;
 };
 
 struct LoadRow {

@@ -10,6 +10,8 @@
 #include <cstdlib>
 #include <fstream>
 #include <map>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,16 +20,21 @@
 #include "net_bench/load_report.hpp"
 #include "net_bench/pingpong.hpp"
 #include "net_bench/raw_floor.hpp"
+// nghttpx_proxy.hpp is test support: its doctest checks are unused here, and compiled out.
+#define DOCTEST_CONFIG_DISABLE
+#include "support/nghttpx_proxy.hpp"
 #include "support/temp_dir.hpp"
+#include "voxline_sim/simulator.hpp"
 
 using namespace voxline;
+using voxline::testing::NghttpxProxy;
 
 namespace {
 
 constexpr const char *kUsage =
     "usage: net_bench [--quick] [--sections pingpong,calls,floor,sse] [--calls 100,500,1000,2000]\n"
     "                 [--frame-ms 20,100] [--seconds S] [--warmup S] [--no-sse]\n"
-    "                 [--coalesce-us 0,250]\n"
+    "                 [--coalesce-us 0,250] [--sse-h2]\n"
     "  --quick       --calls 100,500 --seconds 3 --warmup 1 (a smoke run)\n"
     "  --sections    which parts run (default: pingpong,calls,floor); sse = only the \"voxline SSE only\"\n"
     "                row of calls (one per N)\n"
@@ -38,7 +45,9 @@ constexpr const char *kUsage =
     "  --warmup      seconds after the ramp and the first barge-in before measuring (default 2)\n"
     "  --no-sse      no SSE stream per call\n"
     "  --coalesce-us the voxline rows' RuntimeOptions::io_coalesce values, comma-separated; c<us> in\n"
-    "                the client column (default: 0,250: the same load without and with the default window)\n";
+    "                the client column (default: 0,250: the same load without and with the default window)\n"
+    "  --sse-h2      SSE over TLS + HTTP/2 through nghttpx (Debian nghttp2-proxy) in front of the sim,\n"
+    "                as an OpenAI endpoint is reached, instead of plain HTTP/1.1 to the sim\n";
 
 int usage_error(const std::string &why) {
   std::fprintf(stderr, "net_bench: %s\n%s", why.c_str(), kUsage);
@@ -90,7 +99,7 @@ int floor_server(int argc, char **argv) {
 
 int main(int argc, char **argv) {
   if (argc > 1 && std::string(argv[1]) == "--floor-server") return floor_server(argc, argv);
-  bool quick = false, sse = true;
+  bool quick = false, sse = true, sse_h2 = false;
   std::string sections = "pingpong,calls,floor";
   std::vector<int> calls = {100, 500, 1000, 2000}, frames = {20, 100}, coalesce = {0, 250};
   double seconds = 6, warmup = 2;
@@ -122,6 +131,8 @@ int main(int argc, char **argv) {
     } else if (a == "--coalesce-us" && has) {
       if (!parse_list(argv[++i], coalesce, 0))
         return usage_error("bad --coalesce-us '" + std::string(argv[i]) + "'");
+    } else if (a == "--sse-h2") {
+      sse_h2 = true;
     } else if (a == "--no-sse") {
       sse = false;
     } else {
@@ -159,6 +170,38 @@ int main(int argc, char **argv) {
       "(SSE share taken out);\n  KB/con = this process's RSS growth per connection; simMB, sim%% = the "
       "server "
       "child's RSS and CPU\n");
+  const std::string cert = dir.file("cert.pem"), key = dir.file("key.pem");
+  if (sse_h2) {
+    if (NghttpxProxy::find_binary().empty())
+      return usage_error("--sse-h2 needs nghttpx (Debian nghttp2-proxy)");
+    Status written = sim::write_test_certificate(cert, key);
+    if (!written.ok()) return usage_error("test certificate: " + written.to_string());
+  }
+  // The sim, and with --sse-h2 an nghttpx front for its SSE endpoint; nullopt after printing why.
+  struct Servers {
+    std::unique_ptr<bench::ServerChild> sim;
+    std::unique_ptr<NghttpxProxy> h2;
+  };
+  auto start_servers = [&](bench::LoadOptions &o) -> std::optional<Servers> {
+    auto child = bench::ServerChild::start("voxline-sim", {VOXLINE_SIM_EXE, "--scenario", scenario});
+    if (!child.ok()) {
+      std::fprintf(stderr, "net_bench: %s\n", child.status().to_string().c_str());
+      return std::nullopt;
+    }
+    Servers s;
+    s.sim = std::move(*child);
+    if (sse_h2) {
+      s.h2 = std::make_unique<NghttpxProxy>();
+      Status started = s.h2->start(s.sim->port(), cert, key);
+      if (!started.ok()) {
+        std::fprintf(stderr, "net_bench: nghttpx: %s\n", started.to_string().c_str());
+        return std::nullopt;
+      }
+      o.sse_base_url = s.h2->url("");
+      o.ca_file = cert;
+    }
+    return s;
+  };
   std::vector<bench::LoadRow> rows;
   bench::print_load_header();
   auto add = [&](const bench::LoadRow &r) {
@@ -185,31 +228,26 @@ int main(int argc, char **argv) {
       for (int c : coalesce) {
         o.coalesce_us = c;
         if (has_section("sse") && !has_section("calls") && frame_ms == frames.front()) {
-          auto sim = bench::ServerChild::start("voxline-sim", {VOXLINE_SIM_EXE, "--scenario", scenario});
-          if (!sim.ok()) {
-            std::fprintf(stderr, "net_bench: %s\n", sim.status().to_string().c_str());
-            return 1;
-          }
-          add(bench::run_voxline_sse(o, **sim));
+          auto servers = start_servers(o);
+          if (!servers) return 1;
+          add(bench::run_voxline_sse(o, *servers->sim));
         }
         if (has_section("calls")) {
-          auto sim = bench::ServerChild::start("voxline-sim", {VOXLINE_SIM_EXE, "--scenario", scenario});
-          if (!sim.ok()) {
-            std::fprintf(stderr, "net_bench: %s\n", sim.status().to_string().c_str());
-            return 1;
-          }
+          auto servers = start_servers(o);
+          if (!servers) return 1;
+          const bench::ServerChild &sim = *servers->sim;
           double sse_us = 0;
           if (sse) {
             // One SSE-only row per N and coalescing value (the STT frame size does not matter).
             static std::map<int, double> last_sse_us;
             if (frame_ms == frames.front()) {
-              bench::LoadRow s = bench::run_voxline_sse(o, **sim);
+              bench::LoadRow s = bench::run_voxline_sse(o, sim);
               last_sse_us[c] = s.sse_us_per_chunk;
               add(s);
             }
             sse_us = last_sse_us[c];
           }
-          add(bench::run_voxline_calls(o, **sim, sse_us));
+          add(bench::run_voxline_calls(o, sim, sse_us));
         }
       }
       if (has_section("floor")) {

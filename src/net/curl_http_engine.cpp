@@ -200,7 +200,7 @@ CurlHttpEngine::~CurlHttpEngine() {
 
 Status CurlHttpEngine::open() {
   if (open_) return Status::Ok();
-  VOXLINE_RETURN_IF_ERROR(curl_.open(256));
+  VOXLINE_RETURN_IF_ERROR(curl_.open(256, static_cast<long>(ctx_.options.http_max_streams_per_connection)));
   if (CURL *probe = curl_easy_init()) {
     char *capath = nullptr;
     curl_easy_getinfo(probe, CURLINFO_CAPATH, &capath);  // curl's built-in CA directory, if any

@@ -18,7 +18,7 @@ struct CurlMultiUv::Timer {
   CurlMultiUv *owner;
 };
 
-Status CurlMultiUv::open(long max_connects) {
+Status CurlMultiUv::open(long max_connects, long max_streams_per_connection) {
   if (multi_ != nullptr) return Status::Ok();
   multi_ = curl_multi_init();
   if (multi_ == nullptr) return internal_error("curl_multi_init failed");
@@ -31,6 +31,7 @@ Status CurlMultiUv::open(long max_connects) {
   curl_multi_setopt(multi_, CURLMOPT_TIMERFUNCTION, &CurlMultiUv::on_timer);
   curl_multi_setopt(multi_, CURLMOPT_TIMERDATA, this);
   curl_multi_setopt(multi_, CURLMOPT_PIPELINING, static_cast<long>(CURLPIPE_MULTIPLEX));
+  curl_multi_setopt(multi_, CURLMOPT_MAX_CONCURRENT_STREAMS, max_streams_per_connection);
   curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS, max_connects);
   return Status::Ok();
 }

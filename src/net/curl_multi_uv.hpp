@@ -4,7 +4,7 @@
 // uv_timer_t). No thread, no polling slice, no scan of all transfers per wake-up.
 //
 //   CurlMultiUv curl(loop, &on_done, this);   // on_done(ctx, easy, result) after a transfer ends
-//   curl.open(256);
+//   curl.open(256, 16);   // max connections, HTTP/2 streams per connection
 //   curl.add(easy);                          // outside curl callbacks
 //   ...
 //   curl.close();                            // removes nothing: remove your easies first
@@ -34,8 +34,9 @@ class CurlMultiUv {
   CurlMultiUv(const CurlMultiUv &) = delete;
   CurlMultiUv &operator=(const CurlMultiUv &) = delete;
 
-  // Creates the multi handle (HTTP/2 multiplexing on) and the timer.
-  Status open(long max_connects);
+  // Creates the multi handle (HTTP/2 multiplexing on, at most max_streams_per_connection streams
+  // on one connection before another is opened) and the timer.
+  Status open(long max_connects, long max_streams_per_connection);
   // Cleans up the multi (its pooled connections close, and CURL_POLL_REMOVE closes their poll
   // handles) and closes the timer. Idempotent.
   void close();

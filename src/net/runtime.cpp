@@ -81,6 +81,9 @@ Result<std::unique_ptr<Runtime>> Runtime::create(const RuntimeOptions &options) 
   if (options.io_coalesce.count() < 0 || options.io_coalesce.count() > defaults::kMaxIoCoalesceUs)
     return invalid_argument(fmt::format("io_coalesce must be within 0..{} us, got {}",
                                         defaults::kMaxIoCoalesceUs, options.io_coalesce.count()));
+  if (options.http_max_streams_per_connection < 1 || options.http_max_streams_per_connection > 1000)
+    return invalid_argument(fmt::format("http_max_streams_per_connection must be within 1..1000, got {}",
+                                        options.http_max_streams_per_connection));
   if (options.task_queue_capacity < 16) return invalid_argument("task_queue_capacity must be at least 16");
   if (options.max_connections < 1 || options.max_connections > (size_t{1} << 20))
     return invalid_argument("max_connections must be within 1..1048576");

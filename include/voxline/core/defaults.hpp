@@ -47,6 +47,8 @@ inline constexpr int kMaxSlots = 16;  // more loops than cores only adds context
 inline constexpr int kIoCoalesceUs = 250;
 inline constexpr int kMaxIoCoalesceUs = 10'000;
 
+inline constexpr int kHttpMaxStreamsPerConnection = 16;  // HTTP/2 streams on one connection
+
 // --- name resolution -----------------------------------------------------------------------
 inline constexpr Duration kDnsTtl = seconds(60);         // a resolved answer is reused this long
 inline constexpr Duration kDnsNegativeTtl = seconds(2);  // a failed lookup is remembered this long

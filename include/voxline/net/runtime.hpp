@@ -66,6 +66,11 @@ struct RuntimeOptions {
   // from another thread included, waits at most this long. A nap never passes a due timer or
   // ready work. 0 = poll as soon as anything is ready; 0..defaults::kMaxIoCoalesceUs.
   std::chrono::microseconds io_coalesce{defaults::kIoCoalesceUs};
+  // HTTP/2 streams multiplexed on one connection before another is opened to the same origin.
+  // libcurl 7.88 handles every event of a multiplexed connection in time that grows with its
+  // streams: one SSE chunk cost 27 us at 100 streams per connection and 18-20 us at 16-20
+  // (bench/net_bench --sse-h2), so the default keeps connections small. 1..1000.
+  int http_max_streams_per_connection = defaults::kHttpMaxStreamsPerConnection;
   TlsOptions tls;
   DnsOptions dns;
   // Name lookup run on the resolver threads; empty = getaddrinfo. For tests and custom resolvers.

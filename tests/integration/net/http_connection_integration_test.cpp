@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -16,6 +17,7 @@
 #include "integration/net/slot_http_recorder.hpp"
 #include "support/nghttpx_proxy.hpp"
 #include "support/temp_dir.hpp"
+#include "voxline/core/defaults.hpp"
 #include "voxline/core/metrics.hpp"
 #include "voxline/net/runtime.hpp"
 #include "voxline/net/slot.hpp"
@@ -39,11 +41,13 @@ struct Certs {
   Certs() { REQUIRE(sim::write_test_certificate(cert, key).ok()); }
 };
 
-std::unique_ptr<Runtime> runtime(MetricsRegistry &m, const std::string &ca_file = {}, int slots = 1) {
+std::unique_ptr<Runtime> runtime(MetricsRegistry &m, const std::string &ca_file = {}, int slots = 1,
+                                 int max_streams_per_connection = defaults::kHttpMaxStreamsPerConnection) {
   RuntimeOptions o;
   o.metrics = &m;
   o.tls.ca_file = ca_file;
   o.slots = slots;
+  o.http_max_streams_per_connection = max_streams_per_connection;
   return start_runtime(o);
 }
 
@@ -125,6 +129,45 @@ TEST_CASE(
   CHECK(proxy.client_connections() == 1);
   for (const auto &line : log) CHECK(line.alpn == "h2");
   CHECK(rt->active_http_streams() == 0);
+}
+
+TEST_CASE(
+    "http_max_streams_per_connection caps the HTTP/2 streams on one connection: 5 streams, 2 each, 3 "
+    "connections") {
+  if (!testing::nghttpx_tests_can_run()) return;
+  Certs certs;
+  auto sim = start_sim(kLongStream);
+  NghttpxProxy proxy;
+  REQUIRE(proxy.start(sim->port(), certs.cert, certs.key).ok());
+  MetricsRegistry m;
+  auto rt = runtime(m, certs.cert, 1, 2);
+  auto slot = rt->slot(0);
+  std::vector<std::shared_ptr<SlotHttpRecorder>> recs;
+  std::vector<std::shared_ptr<HttpStream>> streams;
+  for (int i = 0; i < 5; ++i) {
+    recs.push_back(std::make_shared<SlotHttpRecorder>(slot));
+    streams.push_back(start(*slot, sse(proxy.url("/test/sse")), recs.back()));
+  }
+  for (auto &r : recs) REQUIRE(r->wait_events(2));  // all five run at once
+  for (auto &s : streams) s->cancel();
+  std::map<int, int> streams_per_port;
+  for (auto &r : recs) {
+    REQUIRE(r->wait_complete());
+    CHECK(r->completion().http_version == 20);
+    ++streams_per_port[r->completion().local_port];
+  }
+  // At least ceil(5 / 2) connections; more when a stream starts while the next connection is
+  // still being set up (curl then opens another instead of waiting).
+  CHECK(streams_per_port.size() >= 3);
+  for (const auto &[port, n] : streams_per_port) CHECK_MESSAGE(n <= 2, "port " << port << " carried " << n);
+  CHECK(counter(m, "voxline_net_http_connections_opened_total") == streams_per_port.size());
+  streams.clear();
+  rt.reset();  // closes the connections: nghttpx logs a reset stream once its backend side ends
+  const bool logged = eventually([&] { return proxy.access_log().size() >= 5; });
+  CHECK_MESSAGE(logged, "nghttpx logged " << proxy.access_log().size() << " streams");
+  std::map<int, int> proxy_view;
+  for (const auto &line : proxy.access_log()) ++proxy_view[line.client_port];
+  CHECK(proxy_view == streams_per_port);
 }
 
 TEST_CASE(

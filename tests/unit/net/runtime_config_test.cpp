@@ -51,3 +51,15 @@ TEST_CASE("runtime.io_coalesce_us reaches RuntimeOptions::io_coalesce, and out-o
   o.io_coalesce = std::chrono::microseconds(-1);
   CHECK(Runtime::create(o).status().code() == StatusCode::kInvalidArgument);
 }
+
+TEST_CASE("Runtime::create refuses http_max_streams_per_connection outside 1..1000") {
+  for (int bad : {0, -1, 1001}) {
+    RuntimeOptions o;
+    o.http_max_streams_per_connection = bad;
+    auto rt = Runtime::create(o);
+    REQUIRE(!rt.ok());
+    CHECK(rt.status().code() == StatusCode::kInvalidArgument);
+    CHECK(rt.status().message().find("http_max_streams_per_connection") != std::string::npos);
+  }
+  CHECK(RuntimeOptions{}.http_max_streams_per_connection == defaults::kHttpMaxStreamsPerConnection);
+}
