@@ -1,5 +1,6 @@
 // AppointmentRepository: bookings checked against the shop configuration; overlaps refused by
-// the database (trigger + partial unique index, see schema.cpp).
+// the database (SQLite: trigger + partial unique index; PostgreSQL: an exclusion constraint; all
+// named appointments_*, see sql_dialect.cpp).
 #include "voxline/storage/appointment_repository.hpp"
 
 #include <set>
@@ -17,6 +18,7 @@ namespace {
 
 Status overlap_conflict(const Status &s, int bay) {
   if (violates(s, ConstraintKind::kTrigger, "appointments_no_overlap") ||
+      violates(s, ConstraintKind::kExclusion, "appointments_no_overlap") ||
       violates(s, ConstraintKind::kUnique, "appointments_live_bay_start")) {
     return conflict(fmt::format("bay {} already has an appointment overlapping that slot", bay))
         .with_detail(s.detail());
