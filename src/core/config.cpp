@@ -40,6 +40,7 @@ const std::vector<Field> &fields() {
       {"tls", "ca_file", &Config::tls_ca_file},
       {"tls", "insecure_skip_verify", &Config::tls_insecure_skip_verify},
       {"storage", "sqlite_path", &Config::sqlite_path},
+      {"database", "url", &Config::database_url, true},
       {"session_store", "url", &Config::session_store_url, true},
       {"session_store", "key_prefix", &Config::session_store_key_prefix},
       {"timeouts", "connect_ms", &Config::connect_timeout_ms, false, 1, kMaxTimeoutMs},
@@ -240,6 +241,14 @@ Status Config::validate() const {
                                         mask_url_credentials(session_store_url)));
   if (session_store_key_prefix.empty()) return invalid_argument("session_store.key_prefix must not be empty");
   if (sqlite_path.empty()) return invalid_argument("storage.sqlite_path must not be empty");
+  // Only the scheme is echoed: the rest of a database URL may hold a password (also as ?password=).
+  if (!database_url.empty() && !istarts_with(database_url, "sqlite:") &&
+      !has_scheme(database_url, {"postgresql://", "postgres://"})) {
+    const size_t colon = database_url.find(':');
+    return invalid_argument(
+        fmt::format("database.url must be sqlite:///path or postgresql://..., got scheme '{}'",
+                    colon == std::string::npos ? std::string() : database_url.substr(0, colon)));
+  }
   for (const Field &f : fields()) {
     if (auto m = std::get_if<int Config::*>(&f.member))
       VOXLINE_RETURN_IF_ERROR(check_int_range(f, this->*(*m), "config key"));

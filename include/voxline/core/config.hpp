@@ -13,6 +13,8 @@
 //                "io_coalesce_us": 250},                RuntimeOptions::io_coalesce
 //    "tls": {"ca_file": "", "insecure_skip_verify": false},   RuntimeOptions::tls
 //    "storage": {"sqlite_path": "voxline.db"},          SqliteOptions::path
+//    "database": {"url": ""},                           make_database (database_factory.hpp):
+//                 sqlite:///path or postgresql://...;   empty: sqlite:// + storage.sqlite_path
 //    "session_store": {"url": "memory://", "key_prefix": "voxline"},   SessionStoreConfig
 //    "timeouts": {"connect_ms": 5000,                   WsTimeouts/HttpTimeouts::connect
 //                 "handshake_ms": 5000,                 WsTimeouts::handshake
@@ -25,7 +27,7 @@
 // them): the environment belongs to the embedding host, and other tools use the prefix too.
 //
 //   VOXLINE_ASSIGN_OR_RETURN(Config cfg, Config::load("agent.json"));
-//   cfg.configure(default_logger());   // level + secrets (the session store URL's password)
+//   cfg.configure(default_logger());   // level + secrets (the store URLs' passwords)
 //
 // Thread-safety: a Config is a plain value.
 #pragma once
@@ -52,6 +54,7 @@ struct VOXLINE_API Config {
   bool tls_insecure_skip_verify = false;
 
   std::string sqlite_path = "voxline.db";
+  std::string database_url;  // empty: SQLite at sqlite_path; may carry a password like session_store_url
   std::string session_store_url = "memory://";  // may carry a password: see to_json/configure
   std::string session_store_key_prefix = "voxline";
 
@@ -79,10 +82,10 @@ struct VOXLINE_API Config {
   // Defaults, then `path` (skipped when empty), then the process environment, then validate().
   static Result<Config> load(const std::string &path = {}, Logger &log = default_logger());
 
-  // JSON of every key; secrets (credentials inside session_store.url) appear as "***" unless
+  // JSON of every key; secrets (credentials inside session_store.url and database.url) appear as "***" unless
   // `include_secrets`.
   std::string to_json(bool include_secrets = false) const;
-  // Registers the secrets this config holds (the session store URL's password) with `redactor`
+  // Registers the secrets this config holds (the store URLs' passwords) with `redactor`
   // so no log line can carry them.
   void register_secrets(Redactor &redactor) const;
   // Sets `log`'s level and registers the secrets with its redactor.

@@ -3,7 +3,8 @@
 // checked against the shop configuration (service known, bay in range, slot inside opening
 // hours, aligned, not in the past on the injected Clock); the database itself refuses any
 // overlap with a live appointment in the same bay (CONFLICT), atomically across threads and
-// processes.
+// processes, on SQLite and PostgreSQL alike. A refused book() or reschedule() rolls back only
+// its own write (a savepoint): the caller's transaction stays usable on both backends.
 //
 //   AppointmentRepository appointments(clock);
 //   NewAppointment a{customer.id, vehicle.id, "oil_change", 2, start, std::nullopt};

@@ -8,7 +8,8 @@
 //   VOXLINE_ASSIGN_OR_RETURN(std::optional<Customer> c, customers.find_by_phone(tx, "555.123.4567"));
 //
 // Errors: INVALID_ARGUMENT for bad input (with the validator's reason), CONFLICT when the phone
-// (or a VIN) is taken, NOT_FOUND for an unknown id.
+// (or a VIN) is taken, NOT_FOUND for an unknown id. A CONFLICT rolls back only that write (a
+// savepoint), so the transaction stays usable on SQLite and PostgreSQL alike.
 // Thread-safety: stateless apart from the clock; use from any thread with distinct transactions.
 #pragma once
 

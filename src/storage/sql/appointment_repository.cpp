@@ -1,5 +1,6 @@
 // AppointmentRepository: bookings checked against the shop configuration; overlaps refused by
-// the database (trigger + partial unique index, see schema.cpp).
+// the database (SQLite: trigger + partial unique index; PostgreSQL: an exclusion constraint; all
+// named appointments_*, see sql_dialect.cpp).
 #include "voxline/storage/appointment_repository.hpp"
 
 #include <set>
@@ -17,6 +18,7 @@ namespace {
 
 Status overlap_conflict(const Status &s, int bay) {
   if (violates(s, ConstraintKind::kTrigger, "appointments_no_overlap") ||
+      violates(s, ConstraintKind::kExclusion, "appointments_no_overlap") ||
       violates(s, ConstraintKind::kUnique, "appointments_live_bay_start")) {
     return conflict(fmt::format("bay {} already has an appointment overlapping that slot", bay))
         .with_detail(s.detail());
@@ -63,6 +65,9 @@ Result<Appointment> AppointmentRepository::book(Transaction &tx, const NewAppoin
   const int64_t start = to_unix_ms(a.start);
   const int64_t end = start + duration.count() * 60000;
   const int64_t now = to_unix_ms(clock_->wall_now());
+  // A refused write rolls back to here, so the caller's transaction stays usable on every
+  // backend (a failed statement aborts a whole PostgreSQL transaction).
+  VOXLINE_ASSIGN_OR_RETURN(Savepoint sp, tx.savepoint());
   Result<std::optional<Row>> row = tx.query_row(
       "INSERT INTO appointments (customer_id, vehicle_id, service, bay, start_ms, end_ms, status, notes, "
       "created_at_ms, updated_at_ms) VALUES (?, ?, ?, ?, ?, ?, 'scheduled', ?, ?, ?) RETURNING id",
@@ -70,6 +75,7 @@ Result<Appointment> AppointmentRepository::book(Transaction &tx, const NewAppoin
   if (!row.ok()) return overlap_conflict(row.status(), a.bay);
   if (!*row) return internal_error("INSERT ... RETURNING gave no row");
   VOXLINE_ASSIGN_OR_RETURN(int64_t id, (*row)->get_int64("id"));
+  VOXLINE_RETURN_IF_ERROR(sp.release());
   return get(tx, id);
 }
 
@@ -208,12 +214,14 @@ Result<Appointment> AppointmentRepository::reschedule(Transaction &tx, int64_t i
                             : std::chrono::duration_cast<std::chrono::minutes>(a.end - a.start);
   VOXLINE_RETURN_IF_ERROR(validate_slot(cfg.slots, new_start, duration, *clock_));
   const int64_t start = to_unix_ms(new_start);
+  VOXLINE_ASSIGN_OR_RETURN(Savepoint sp, tx.savepoint());  // as in book()
   Result<int64_t> n = tx.execute(
       "UPDATE appointments SET bay = ?, start_ms = ?, end_ms = ?, updated_at_ms = ? WHERE id = ? "
       "AND status = 'scheduled'",
       {new_bay, start, start + duration.count() * 60000, to_unix_ms(clock_->wall_now()), id});
   if (!n.ok()) return overlap_conflict(n.status(), new_bay);
   if (*n == 0) return failed_precondition(fmt::format("appointment {} changed while moving it", id));
+  VOXLINE_RETURN_IF_ERROR(sp.release());
   return get(tx, id);
 }
 

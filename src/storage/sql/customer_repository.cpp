@@ -33,6 +33,9 @@ Result<Customer> CustomerRepository::create(Transaction &tx, const NewCustomer &
     email = *e;
   }
   const int64_t now = to_unix_ms(clock_->wall_now());
+  // A refused write (CONFLICT) rolls back to here, so the caller's transaction stays usable on
+  // every backend (a failed statement aborts a whole PostgreSQL transaction).
+  VOXLINE_ASSIGN_OR_RETURN(Savepoint sp, tx.savepoint());
   Result<std::optional<Row>> row = tx.query_row(
       "INSERT INTO customers (name, phone, email, created_at_ms, updated_at_ms) VALUES (?, ?, ?, ?, ?) "
       "RETURNING id",
@@ -40,6 +43,7 @@ Result<Customer> CustomerRepository::create(Transaction &tx, const NewCustomer &
   if (!row.ok()) return phone_conflict(row.status(), *phone);
   if (!*row) return internal_error("INSERT ... RETURNING gave no row");
   VOXLINE_ASSIGN_OR_RETURN(int64_t id, (*row)->get_int64("id"));
+  VOXLINE_RETURN_IF_ERROR(sp.release());
   return get(tx, id);
 }
 
@@ -103,10 +107,12 @@ Result<Customer> CustomerRepository::update_contact(Transaction &tx, int64_t id,
 Result<Customer> CustomerRepository::change_phone(Transaction &tx, int64_t id, std::string_view phone) {
   Result<std::string> e164 = normalize_phone(phone, phone_);
   if (!e164.ok()) return e164.status().with_context("customer phone");
+  VOXLINE_ASSIGN_OR_RETURN(Savepoint sp, tx.savepoint());  // as in create()
   Result<int64_t> n = tx.execute("UPDATE customers SET phone = ?, updated_at_ms = ? WHERE id = ?",
                                  {*e164, to_unix_ms(clock_->wall_now()), id});
   if (!n.ok()) return phone_conflict(n.status(), *e164);
   if (*n == 0) return not_found(fmt::format("customer {} does not exist", id));
+  VOXLINE_RETURN_IF_ERROR(sp.release());
   return get(tx, id);
 }
 

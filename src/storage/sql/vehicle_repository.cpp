@@ -20,6 +20,9 @@ Result<Vehicle> VehicleRepository::add(Transaction &tx, const NewVehicle &v) {
   VOXLINE_ASSIGN_OR_RETURN(std::optional<Row> owner,
                            tx.query_row("SELECT id FROM customers WHERE id = ?", {v.customer_id}));
   if (!owner) return not_found(fmt::format("customer {} does not exist", v.customer_id));
+  // A refused write (CONFLICT) rolls back to here, so the caller's transaction stays usable on
+  // every backend (a failed statement aborts a whole PostgreSQL transaction).
+  VOXLINE_ASSIGN_OR_RETURN(Savepoint sp, tx.savepoint());
   Result<std::optional<Row>> row = tx.query_row(
       "INSERT INTO vehicles (customer_id, vin, year, make, model, created_at_ms) VALUES (?, ?, ?, ?, ?, ?) "
       "RETURNING id",
@@ -33,6 +36,7 @@ Result<Vehicle> VehicleRepository::add(Transaction &tx, const NewVehicle &v) {
   }
   if (!*row) return internal_error("INSERT ... RETURNING gave no row");
   VOXLINE_ASSIGN_OR_RETURN(int64_t id, (*row)->get_int64("id"));
+  VOXLINE_RETURN_IF_ERROR(sp.release());
   return get(tx, id);
 }
 

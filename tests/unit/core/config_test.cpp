@@ -181,6 +181,39 @@ TEST_CASE("validate rejects a session store URL with the wrong scheme, without e
   CHECK(cfg.validate().message().find("storage.sqlite_path") != std::string::npos);
 }
 
+TEST_CASE(
+    "validate takes database.url only with a sqlite: or postgresql:// scheme, echoing only the scheme") {
+  Config cfg;
+  CHECK(cfg.database_url.empty());  // default: SQLite at storage.sqlite_path
+  for (const char *ok : {"sqlite:///var/lib/shop.db", "SQLITE://shop.db", "postgresql://app:pw@db/shop",
+                         "postgres://db/shop?sslmode=require"}) {
+    cfg.database_url = ok;
+    CHECK_MESSAGE(cfg.validate().ok(), ok);
+  }
+  cfg.database_url = "mysql://app:pgsecret@db/shop";
+  voxline::Status s = cfg.validate();
+  CHECK(s.code() == StatusCode::kInvalidArgument);
+  CHECK(s.message().find("database.url") != std::string::npos);
+  CHECK(s.message().find("'mysql'") != std::string::npos);
+  CHECK(s.message().find("pgsecret") == std::string::npos);
+  cfg.database_url = "/var/lib/shop.db";  // a bare path is no URL
+  CHECK(cfg.validate().code() == StatusCode::kInvalidArgument);
+  REQUIRE(cfg.apply_environment({"VOXLINE_DATABASE_URL=postgresql://app:pw@db/shop"}).ok());
+  CHECK(cfg.database_url == "postgresql://app:pw@db/shop");
+}
+
+TEST_CASE("database.url's password is masked in to_json and registered as a secret") {
+  Config cfg;
+  cfg.database_url = "postgresql://app:pg-s3cret-pw@db:5432/shop";
+  CHECK(cfg.to_json().find("pg-s3cret-pw") == std::string::npos);
+  CHECK(cfg.to_json().find("\"database\":{\"url\":\"postgresql://***@db:5432/shop\"}") != std::string::npos);
+  CapturingLogger cap;
+  cfg.configure(cap.logger);
+  cap.logger.log(voxline::LogLevel::kError, "test", "connect failed with pg-s3cret-pw");
+  REQUIRE(cap.lines.size() == 1);
+  CHECK(cap.lines[0] == "connect failed with ***");
+}
+
 TEST_CASE("a config file loads and a missing file is NOT_FOUND naming the path") {
   voxline::testing::TempDir dir;
   REQUIRE(dir.ok());

@@ -1,4 +1,6 @@
-// AppointmentRepository and the database rule against double booking.
+// AppointmentRepository and the database rule against double booking. Part of the service-desk
+// suite (storage_fixture.hpp): it runs on SQLite in storage_unit_tests and on PostgreSQL in
+// storage_postgres_tests.
 #include <doctest/doctest.h>
 
 #include "unit/storage/storage_fixture.hpp"
@@ -26,7 +28,7 @@ struct Booked : voxline::testing::TwoCustomersFixture {
 
 }  // namespace
 
-TEST_CASE("a booking stores the slot with its end taken from the service duration") {
+VOXLINE_STORE_TEST_CASE("a booking stores the slot with its end taken from the service duration") {
   Booked f;
   auto a = f.book(f.ada, f.ada_car, "brake_inspection", 2, at(0, 9));
   REQUIRE_MESSAGE(a.ok(), a.status().to_string());
@@ -37,7 +39,8 @@ TEST_CASE("a booking stores the slot with its end taken from the service duratio
   CHECK(a->vehicle_id.value() == f.ada_car);
 }
 
-TEST_CASE("overlapping bookings in the same bay are refused with CONFLICT, adjacent and other bays are not") {
+VOXLINE_STORE_TEST_CASE(
+    "overlapping bookings in the same bay are refused with CONFLICT, adjacent and other bays are not") {
   Booked f;
   REQUIRE(f.book(f.ada, f.ada_car, "brake_inspection", 1, at(0, 9)).ok());  // 09:00-10:00
   auto same = f.book(f.bob, f.bob_car, "brake_inspection", 1, at(0, 9));
@@ -54,38 +57,50 @@ TEST_CASE("overlapping bookings in the same bay are refused with CONFLICT, adjac
   CHECK(count_rows(*f.db, "appointments") == 4);
 }
 
-TEST_CASE("the database itself refuses an overlapping live appointment inserted around the repository") {
+VOXLINE_STORE_TEST_CASE(
+    "the database itself refuses an overlapping live appointment inserted around the repository") {
   Booked f;
   REQUIRE(f.book(f.ada, std::nullopt, "diagnostics", 3, at(0, 9)).ok());  // 09:00-10:30
   auto tx = f.db->begin();
   REQUIRE(tx.ok());
   const int64_t s = to_unix_ms(at(0, 10));
-  auto raw = tx->execute(
+  // Times are bound as Unix ms (a timestamptz in PostgreSQL takes no integer literal); each refused
+  // write runs in a savepoint, since only that leaves a PostgreSQL transaction usable (database.hpp).
+  auto refused = [&](const char *sql, const SqlParams &params) {
+    auto sp = tx->savepoint();
+    REQUIRE(sp.ok());
+    Status st = tx->execute(sql, params).status();
+    REQUIRE_FALSE(st.ok());
+    REQUIRE(sp->rollback().ok());
+    return st;
+  };
+  const Status raw = refused(
       "INSERT INTO appointments (customer_id, service, bay, start_ms, end_ms, created_at_ms, "
-      "updated_at_ms) VALUES (?, 'oil_change', 3, ?, ?, 0, 0)",
-      {f.bob, s, s + 30 * 60000});
-  REQUIRE_FALSE(raw.ok());
-  CHECK(raw.status().code() == StatusCode::kConflict);
-  CHECK(raw.status().message().find("appointments_no_overlap") != std::string::npos);
+      "updated_at_ms) VALUES (?, 'oil_change', 3, ?, ?, ?, ?)",
+      {f.bob, s, s + 30 * 60000, 0, 0});
+  CHECK(raw.code() == StatusCode::kConflict);
+  CHECK(raw.message().find("appointments_no_overlap") != std::string::npos);
   // A cancelled row may share the slot: only live (scheduled) appointments count.
   CHECK(tx->execute(
               "INSERT INTO appointments (customer_id, service, bay, start_ms, end_ms, status, created_at_ms, "
-              "updated_at_ms) VALUES (?, 'oil_change', 3, ?, ?, 'cancelled', 0, 0)",
-              {f.bob, s, s + 30 * 60000})
+              "updated_at_ms) VALUES (?, 'oil_change', 3, ?, ?, 'cancelled', ?, ?)",
+              {f.bob, s, s + 30 * 60000, 0, 0})
             .ok());
-  auto bad_status = tx->execute(
+  const Status bad_status = refused(
       "INSERT INTO appointments (customer_id, service, bay, start_ms, end_ms, status, "
-      "created_at_ms, updated_at_ms) VALUES (?, 'oil_change', 2, ?, ?, 'maybe', 0, 0)",
-      {f.bob, s, s + 30 * 60000});
-  CHECK(bad_status.status().message().find("appointments_status_enum") != std::string::npos);
-  auto wrong_owner = tx->execute(
+      "created_at_ms, updated_at_ms) VALUES (?, 'oil_change', 2, ?, ?, 'maybe', ?, ?)",
+      {f.bob, s, s + 30 * 60000, 0, 0});
+  CHECK(bad_status.message().find("appointments_status_enum") != std::string::npos);
+  const Status wrong_owner = refused(
       "INSERT INTO appointments (customer_id, vehicle_id, service, bay, start_ms, end_ms, "
-      "created_at_ms, updated_at_ms) VALUES (?, ?, 'oil_change', 2, ?, ?, 0, 0)",
-      {f.bob, f.ada_car, s, s + 30 * 60000});
-  CHECK(wrong_owner.status().message().find("appointments_vehicle_owner") != std::string::npos);
+      "created_at_ms, updated_at_ms) VALUES (?, ?, 'oil_change', 2, ?, ?, ?, ?)",
+      {f.bob, f.ada_car, s, s + 30 * 60000, 0, 0});
+  CHECK(wrong_owner.message().find("appointments_vehicle_owner") != std::string::npos);
+  REQUIRE(tx->commit().ok());
+  CHECK(count_rows(*f.db, "appointments") == 2);  // the first booking and the cancelled row
 }
 
-TEST_CASE("a cancelled slot can be booked again") {
+VOXLINE_STORE_TEST_CASE("a cancelled slot can be booked again") {
   Booked f;
   auto a = f.book(f.ada, f.ada_car, "oil_change", 1, at(1, 11));
   REQUIRE(a.ok());
@@ -99,7 +114,8 @@ TEST_CASE("a cancelled slot can be booked again") {
   CHECK(f.book(f.bob, f.bob_car, "oil_change", 1, at(1, 11)).ok());
 }
 
-TEST_CASE("bookings outside hours, off the grid, in the past or with bad references are refused") {
+VOXLINE_STORE_TEST_CASE(
+    "bookings outside hours, off the grid, in the past or with bad references are refused") {
   Booked f;
   auto expect = [&](Result<Appointment> r, StatusCode code, const char *part) {
     REQUIRE_FALSE(r.ok());
@@ -120,7 +136,7 @@ TEST_CASE("bookings outside hours, off the grid, in the past or with bad referen
   CHECK(count_rows(*f.db, "appointments") == 0);
 }
 
-TEST_CASE("booking before the shop is configured is a FAILED_PRECONDITION") {
+VOXLINE_STORE_TEST_CASE("booking before the shop is configured is a FAILED_PRECONDITION") {
   StorageFixture f(false);
   CustomerRepository customers(f.clock);
   AppointmentRepository appointments(f.clock);
@@ -132,7 +148,7 @@ TEST_CASE("booking before the shop is configured is a FAILED_PRECONDITION") {
   CHECK(r.status().code() == StatusCode::kFailedPrecondition);
 }
 
-TEST_CASE("rescheduling into a taken slot fails and leaves the appointment where it was") {
+VOXLINE_STORE_TEST_CASE("rescheduling into a taken slot fails and leaves the appointment where it was") {
   Booked f;
   auto a = f.book(f.ada, f.ada_car, "brake_inspection", 1, at(0, 9));
   auto b = f.book(f.bob, f.bob_car, "brake_inspection", 1, at(0, 11));
@@ -159,7 +175,7 @@ TEST_CASE("rescheduling into a taken slot fails and leaves the appointment where
   CHECK(f.appointments.set_status(*tx, 999, AppointmentStatus::kNoShow).code() == StatusCode::kNotFound);
 }
 
-TEST_CASE("appointments are listed by customer and by time range, and free bays are reported") {
+VOXLINE_STORE_TEST_CASE("appointments are listed by customer and by time range, and free bays are reported") {
   Booked f;
   REQUIRE(f.book(f.ada, f.ada_car, "oil_change", 1, at(1, 9)).ok());
   REQUIRE(f.book(f.ada, f.ada_car, "oil_change", 1, at(0, 9)).ok());
@@ -182,7 +198,7 @@ TEST_CASE("appointments are listed by customer and by time range, and free bays 
         StatusCode::kInvalidArgument);
 }
 
-TEST_CASE("deleting a vehicle keeps its appointments with no vehicle") {
+VOXLINE_STORE_TEST_CASE("deleting a vehicle keeps its appointments with no vehicle") {
   Booked f;
   auto a = f.book(f.ada, f.ada_car, "oil_change", 1, at(0, 9));
   REQUIRE(a.ok());
@@ -194,7 +210,7 @@ TEST_CASE("deleting a vehicle keeps its appointments with no vehicle") {
   CHECK_FALSE(kept->vehicle_id.has_value());
 }
 
-TEST_CASE("available slots list grid times inside opening hours with the bays still free") {
+VOXLINE_STORE_TEST_CASE("available slots list grid times inside opening hours with the bays still free") {
   Booked f;
   REQUIRE(f.book(f.ada, f.ada_car, "brake_inspection", 1, at(0, 9)).ok());  // bay 1 09:00-10:00
   REQUIRE(f.book(f.bob, f.bob_car, "diagnostics", 2, at(0, 9, 30)).ok());   // bay 2 09:30-11:00
@@ -227,7 +243,7 @@ TEST_CASE("available slots list grid times inside opening hours with the bays st
         StatusCode::kInvalidArgument);
 }
 
-TEST_CASE("available slots follow the shop's UTC offset") {
+VOXLINE_STORE_TEST_CASE("available slots follow the shop's UTC offset") {
   Booked f;
   auto tx = f.db->begin();
   REQUIRE(tx.ok());

@@ -1,4 +1,5 @@
-// CustomerRepository and VehicleRepository over a real SQLite file.
+// CustomerRepository and VehicleRepository. Part of the service-desk suite (storage_fixture.hpp):
+// it runs on SQLite in storage_unit_tests and on PostgreSQL in storage_postgres_tests.
 #include <doctest/doctest.h>
 
 #include "unit/storage/storage_fixture.hpp"
@@ -19,7 +20,7 @@ const char *const kVin2 = "1HGCM82633A004352";
 
 }  // namespace
 
-TEST_CASE("a customer is stored with the phone in E.164 and found by any phone format") {
+VOXLINE_STORE_TEST_CASE("a customer is stored with the phone in E.164 and found by any phone format") {
   StorageFixture f;
   CustomerRepository repo(f.clock);
   auto tx = f.db->begin();
@@ -44,7 +45,7 @@ TEST_CASE("a customer is stored with the phone in E.164 and found by any phone f
   CHECK(count_rows(*f.db, "customers") == 1);
 }
 
-TEST_CASE("a second customer with the same phone in another format is refused with CONFLICT") {
+VOXLINE_STORE_TEST_CASE("a second customer with the same phone in another format is refused with CONFLICT") {
   StorageFixture f;
   CustomerRepository repo(f.clock);
   auto tx = f.db->begin();
@@ -56,7 +57,7 @@ TEST_CASE("a second customer with the same phone in another format is refused wi
   CHECK(dup.status().message().find("+15551234567 already exists") != std::string::npos);
 }
 
-TEST_CASE("invalid customer input is refused with the validator's reason and writes nothing") {
+VOXLINE_STORE_TEST_CASE("invalid customer input is refused with the validator's reason and writes nothing") {
   StorageFixture f;
   CustomerRepository repo(f.clock);
   auto tx = f.db->begin();
@@ -78,25 +79,32 @@ TEST_CASE("invalid customer input is refused with the validator's reason and wri
   CHECK(count_rows(*f.db, "customers") == 0);
 }
 
-TEST_CASE("the schema's CHECK constraints refuse a malformed phone written around the repository") {
+VOXLINE_STORE_TEST_CASE(
+    "the schema's CHECK constraints refuse a malformed phone written around the repository") {
   StorageFixture f;
-  auto tx = f.db->begin();
-  REQUIRE(tx.ok());
-  auto r =
-      tx->execute("INSERT INTO customers (name, phone, created_at_ms, updated_at_ms) VALUES (?, ?, 0, 0)",
-                  {"Ada", "555-123-4567"});
-  REQUIRE_FALSE(r.ok());
-  CHECK(r.status().code() == StatusCode::kInvalidArgument);
-  CHECK(r.status().message().find("customers_phone_e164") != std::string::npos);
-  auto vin = tx->execute(
+  // Each write in a transaction of its own (a failed statement ends a PostgreSQL transaction);
+  // times are bound as Unix ms, as the portable subset says.
+  auto refused = [&](const char *sql, const SqlParams &params) {
+    auto tx = f.db->begin();
+    REQUIRE(tx.ok());
+    Status st = tx->execute(sql, params).status();
+    REQUIRE_FALSE(st.ok());
+    return st;
+  };
+  const Status r =
+      refused("INSERT INTO customers (name, phone, created_at_ms, updated_at_ms) VALUES (?, ?, ?, ?)",
+              {"Ada", "555-123-4567", 0, 0});
+  CHECK(r.code() == StatusCode::kInvalidArgument);
+  CHECK(r.message().find("customers_phone_e164") != std::string::npos);
+  const Status vin = refused(
       "INSERT INTO vehicles (customer_id, vin, year, make, model, created_at_ms) "
-      "VALUES (1, ?, 2020, 'Ford', 'F-150', 0)",
-      {"1M8GDM9AXKP0427O8"});
-  REQUIRE_FALSE(vin.ok());
-  CHECK(vin.status().message().find("vehicles_vin_format") != std::string::npos);
+      "VALUES (1, ?, 2020, 'Ford', 'F-150', ?)",
+      {"1M8GDM9AXKP0427O8", 0});
+  CHECK(vin.message().find("vehicles_vin_format") != std::string::npos);
+  CHECK(count_rows(*f.db, "customers") == 0);
 }
 
-TEST_CASE("contact details and phone can be changed, unknown ids give NOT_FOUND") {
+VOXLINE_STORE_TEST_CASE("contact details and phone can be changed, unknown ids give NOT_FOUND") {
   StorageFixture f;
   CustomerRepository repo(f.clock);
   auto tx = f.db->begin();
@@ -118,7 +126,7 @@ TEST_CASE("contact details and phone can be changed, unknown ids give NOT_FOUND"
   CHECK(repo.remove(*tx, 999).code() == StatusCode::kNotFound);
 }
 
-TEST_CASE("vehicles need a valid VIN, a plausible year and an existing owner") {
+VOXLINE_STORE_TEST_CASE("vehicles need a valid VIN, a plausible year and an existing owner") {
   StorageFixture f;
   CustomerRepository customers(f.clock);
   VehicleRepository vehicles(f.clock);
@@ -160,7 +168,7 @@ TEST_CASE("vehicles need a valid VIN, a plausible year and an existing owner") {
   CHECK(vehicles.get(*tx, v->id).status().code() == StatusCode::kNotFound);
 }
 
-TEST_CASE("registering a customer with vehicles writes all rows or none") {
+VOXLINE_STORE_TEST_CASE("registering a customer with vehicles writes all rows or none") {
   StorageFixture f;
   CustomerRepository customers(f.clock);
   {
@@ -198,7 +206,7 @@ TEST_CASE("registering a customer with vehicles writes all rows or none") {
   CHECK(ok->vehicles[1].customer_id == ok->customer.id);
 }
 
-TEST_CASE("deleting a customer cascades to vehicles and appointments and unlinks call logs") {
+VOXLINE_STORE_TEST_CASE("deleting a customer cascades to vehicles and appointments and unlinks call logs") {
   StorageFixture f;
   CustomerRepository customers(f.clock);
   AppointmentRepository appointments(f.clock);

@@ -1,10 +1,12 @@
-// ShopConfigRepository and CallLogRepository.
+// ShopConfigRepository and CallLogRepository. Part of the service-desk suite (storage_fixture.hpp):
+// it runs on SQLite in storage_unit_tests and on PostgreSQL in storage_postgres_tests.
 #include <doctest/doctest.h>
 
 #include "unit/storage/storage_fixture.hpp"
 #include "voxline/core/log.hpp"
 #include "voxline/storage/call_log_repository.hpp"
 #include "voxline/storage/customer_repository.hpp"
+#include "voxline/storage/db_error.hpp"
 #include "voxline/storage/shop_config_repository.hpp"
 
 using namespace voxline;
@@ -12,7 +14,7 @@ using voxline::testing::at;
 using voxline::testing::count_rows;
 using voxline::testing::StorageFixture;
 
-TEST_CASE("shop configuration round-trips and a save replaces hours and services") {
+VOXLINE_STORE_TEST_CASE("shop configuration round-trips and a save replaces hours and services") {
   StorageFixture f;
   ShopConfigRepository repo(f.clock);
   auto tx = f.db->begin();
@@ -37,7 +39,7 @@ TEST_CASE("shop configuration round-trips and a save replaces hours and services
   CHECK(again->find_service("oil_change") == nullptr);
 }
 
-TEST_CASE("an invalid shop configuration is refused and the stored one stays") {
+VOXLINE_STORE_TEST_CASE("an invalid shop configuration is refused and the stored one stays") {
   StorageFixture f;
   ShopConfigRepository repo(f.clock);
   auto tx = f.db->begin();
@@ -59,26 +61,26 @@ TEST_CASE("an invalid shop configuration is refused and the stored one stays") {
   CHECK(count_rows(*f.db, "shop_hours") == 6);
 }
 
-TEST_CASE("a shop configuration that fails in the database mid-save leaves the old one intact") {
+VOXLINE_STORE_TEST_CASE(
+    "a shop configuration that fails in the database mid-save leaves the old one intact") {
   StorageFixture f;
   ShopConfigRepository repo(f.clock);
-  // A trigger standing in for a failure after some rows were already replaced.
+  // A unique index (DDL both backends take) standing in for a failure after some rows were
+  // already replaced: the last service repeats the first one's duration.
   {
     auto tx = f.db->begin();
     REQUIRE(tx.ok());
-    REQUIRE(tx->execute("CREATE TRIGGER fail_on_tires BEFORE INSERT ON shop_services WHEN NEW.code = 'tires' "
-                        "BEGIN SELECT RAISE(ABORT, 'simulated failure'); END")
-                .ok());
+    REQUIRE(tx->execute("CREATE UNIQUE INDEX fail_on_same_duration ON shop_services(duration_minutes)").ok());
     REQUIRE(tx->commit().ok());
   }
   ShopConfig c = voxline::testing::test_shop_config();
   c.name = "Renamed";
   c.slots.hours = {{3, 8 * 60, 12 * 60}};
-  c.services.push_back({"tires", "Tire change", 45});
+  c.services.push_back({"tires", "Tire change", c.services.front().duration_minutes});
   auto tx = f.db->begin();
   REQUIRE(tx.ok());
   Status s = repo.save(*tx, c);
-  CHECK_FALSE(s.ok());
+  CHECK(violates(s, ConstraintKind::kUnique, "fail_on_same_duration"));
   REQUIRE(tx->commit().ok());  // even a commit after the failure keeps no partial rows
   auto check = f.db->begin(TxMode::kRead);
   REQUIRE(check.ok());
@@ -89,7 +91,7 @@ TEST_CASE("a shop configuration that fails in the database mid-save leaves the o
   CHECK(loaded->services.size() == 3);
 }
 
-TEST_CASE("a call log is written at call start and completed by call id") {
+VOXLINE_STORE_TEST_CASE("a call log is written at call start and completed by call id") {
   StorageFixture f;
   CallLogRepository calls(f.clock);
   CustomerRepository customers(f.clock);
@@ -124,7 +126,7 @@ TEST_CASE("a call log is written at call start and completed by call id") {
   CHECK(count_rows(*f.db, "call_logs") == 1);
 }
 
-TEST_CASE("call logs are listed by customer newest first and by time range") {
+VOXLINE_STORE_TEST_CASE("call logs are listed by customer newest first and by time range") {
   StorageFixture f;
   CallLogRepository calls(f.clock);
   CustomerRepository customers(f.clock);
@@ -151,7 +153,7 @@ TEST_CASE("call logs are listed by customer newest first and by time range") {
   CHECK((*range)[0].call_id == "CA-0");
 }
 
-TEST_CASE("invalid call logs are refused and credentials in the error text are redacted") {
+VOXLINE_STORE_TEST_CASE("invalid call logs are refused and credentials in the error text are redacted") {
   StorageFixture f;
   CallLogRepository calls(f.clock);
   auto tx = f.db->begin();

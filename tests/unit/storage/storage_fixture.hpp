@@ -1,9 +1,15 @@
-// Shared set-up for storage tests: a fresh service-desk SQLite file in a TempDir, a ManualClock
-// on Monday 2030-01-07 06:00 UTC and a configured shop (3 bays, 30-minute slots, Mon-Fri
-// 08:00-17:00, Sat 09:00-13:00, UTC offset 0).
+// Shared set-up for storage tests: a fresh service-desk store (by default a SQLite file in a
+// TempDir), a ManualClock on Monday 2030-01-07 06:00 UTC and a configured shop (3 bays, 30-minute
+// slots, Mon-Fri 08:00-17:00, Sat 09:00-13:00, UTC offset 0).
+//
+// The service-desk suite (the repository and booking tests) is one set of source files built into
+// two binaries: storage_unit_tests runs it on SQLite, storage_postgres_tests on PostgreSQL. A binary
+// picks its backend by installing store_backend() (pg_service_desk_store.cpp) before any test runs;
+// the suite's cases are VOXLINE_STORE_TEST_CASE, which skip (reported) when that backend cannot run.
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -56,20 +62,53 @@ inline int64_t count_rows(Database &db, const std::string &table) {
   return (*row)->get_int64("n").value();
 }
 
+struct StorageFixture;
+
+// The backend StorageFixture opens its store on. Unset members mean SQLite.
+struct StoreBackend {
+  // False after reporting why the backend cannot run (a loud skip, or FAIL under CI=true).
+  std::function<bool()> available;
+  // A fresh, empty store with the service-desk schema, its metrics in f.metrics; whatever the
+  // store needs to outlive it (a test database) goes into `keep`.
+  std::function<std::unique_ptr<Database>(StorageFixture &f, std::shared_ptr<void> &keep)> open;
+};
+inline StoreBackend &store_backend() {
+  static StoreBackend backend;
+  return backend;
+}
+inline bool store_backend_available() {
+  return !store_backend().available || store_backend().available();
+}
+
+// A TEST_CASE of the service-desk suite: runs on the binary's store_backend() when it can run.
+#define VOXLINE_STORE_TEST_CASE(name) VOXLINE_STORE_TEST_CASE_IMPL(name, DOCTEST_ANONYMOUS(STORE_CASE_))
+#define VOXLINE_STORE_TEST_CASE_IMPL(name, fn)               \
+  static void fn();                                          \
+  TEST_CASE(name) {                                          \
+    if (::voxline::testing::store_backend_available()) fn(); \
+  }                                                          \
+  static void fn()
+
 struct StorageFixture {
   TempDir dir{"voxline-storage"};
   ManualClock clock{at(0, 6)};
   MetricsRegistry metrics;
+  std::shared_ptr<void> keep;  // declared before db: outlives it
   std::unique_ptr<Database> db;
 
   explicit StorageFixture(bool configure_shop = true) {
     REQUIRE(dir.ok());
-    SqliteOptions o;
-    o.path = dir.file("shop.db");
-    o.database.metrics = &metrics;
-    auto opened = open_service_desk_sqlite(o);
-    REQUIRE_MESSAGE(opened.ok(), opened.status().to_string());
-    db = std::move(*opened);
+    if (store_backend().open) {
+      db = store_backend().open(*this, keep);
+    } else {
+      SqliteOptions o;
+      o.path = dir.file("shop.db");
+      o.database.metrics = &metrics;
+      auto opened = open_service_desk_sqlite(o);
+      REQUIRE_MESSAGE(opened.ok(), opened.status().to_string());
+      db = std::move(*opened);
+    }
+    REQUIRE(db != nullptr);
     if (configure_shop) {
       auto tx = db->begin();
       REQUIRE(tx.ok());
