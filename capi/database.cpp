@@ -68,7 +68,9 @@ extern "C" voxline_status voxline_database_open(voxline_database **out, const ch
     if (opts != nullptr) {
       VOXLINE_RETURN_IF_ERROR(voxline::capi::check_options_version(
           opts->version, VOXLINE_DATABASE_OPTIONS_VERSION, "voxline_database_options"));
-      o = *opts;  // version 1 is every field
+      // Field by field: a caller built against an older header passes a shorter struct.
+      o.pool_size = opts->pool_size;
+      o.busy_timeout_ms = opts->busy_timeout_ms;
     }
     VOXLINE_ASSIGN_OR_RETURN(voxline::SqliteOptions s, sqlite_options_for(url_or_path, o));
     VOXLINE_ASSIGN_OR_RETURN(std::unique_ptr<voxline::Database> db, voxline::open_sqlite_database(s));

@@ -50,7 +50,9 @@ extern "C" voxline_status voxline_session_store_open(voxline_session_store **out
     if (opts != nullptr) {
       VOXLINE_RETURN_IF_ERROR(voxline::capi::check_options_version(
           opts->version, VOXLINE_SESSION_STORE_OPTIONS_VERSION, "voxline_session_store_options"));
-      o = *opts;  // version 1 is every field
+      // Field by field: a caller built against an older header passes a shorter struct.
+      o.key_prefix = opts->key_prefix;
+      o.pool_size = opts->pool_size;
     }
     if (o.pool_size < 1 || o.pool_size > 1024)
       return voxline::invalid_argument("pool_size " + std::to_string(o.pool_size) +

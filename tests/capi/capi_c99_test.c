@@ -6,6 +6,7 @@
  * Prints one line per failed check and exits 1 if any failed. */
 #define _POSIX_C_SOURCE 200809L /* mkdtemp, nanosleep */
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,6 +124,29 @@ static void test_tokenizer(void) {
   voxline_tokenizer_free(tok);
   voxline_tokenizer_free(NULL);
   CHECK_FAILS(voxline_tokenizer_count(tok, hello, 5, &n), VOXLINE_E_INVALID_ARGUMENT, "is not live");
+}
+
+/* Log lines reach the host's sink (possibly from library threads), never stderr. */
+static pthread_mutex_t log_mu = PTHREAD_MUTEX_INITIALIZER;
+static int redis_warnings;
+static int log_lines;
+
+static void record_line(const voxline_log_record *r, void *user_data) {
+  (void)user_data;
+  pthread_mutex_lock(&log_mu);
+  log_lines++;
+  if (r->version >= 1 && r->level == VOXLINE_LOG_WARN && strcmp(r->component, "session_store") == 0 &&
+      strstr(r->message, "127.0.0.1:1") != NULL)
+    redis_warnings++;
+  pthread_mutex_unlock(&log_mu);
+}
+
+static int redis_warnings_seen(void) {
+  int n;
+  pthread_mutex_lock(&log_mu);
+  n = redis_warnings;
+  pthread_mutex_unlock(&log_mu);
+  return n;
 }
 
 static void sleep_ms(long ms) {
@@ -356,6 +380,7 @@ static void test_session_store(void) {
         strstr(json, "\"ok\":false") != NULL);
   voxline_string_free(json);
   voxline_session_store_close(st);
+  CHECK(redis_warnings_seen() > 0); /* the refused connect was logged, through the sink */
 
   CHECK_FAILS(voxline_session_store_open(&st, "foo://x", NULL), VOXLINE_E_INVALID_ARGUMENT, "");
   CHECK(st == NULL);
@@ -414,6 +439,7 @@ int main(void) {
     perror("mkdtemp");
     return 1;
   }
+  CHECK(voxline_log_set_sink(record_line, NULL, NULL) == VOXLINE_OK);
   test_tokenizer();
   test_database(dir);
   test_session_store();
@@ -427,6 +453,7 @@ int main(void) {
   snprintf(path, sizeof path, "%s/shop.db-shm", dir);
   remove(path);
   rmdir(dir);
+  voxline_log_set_sink(NULL, NULL, NULL);
 
   printf("%d checks, %d failed\n", checks, failures);
   return failures == 0 ? 0 : 1;
