@@ -74,9 +74,9 @@ extern "C" voxline_status voxline_database_open(voxline_database **out, const ch
     }
     VOXLINE_ASSIGN_OR_RETURN(voxline::SqliteOptions s, sqlite_options_for(url_or_path, o));
     VOXLINE_ASSIGN_OR_RETURN(std::unique_ptr<voxline::Database> db, voxline::open_sqlite_database(s));
-    auto handle = std::make_unique<voxline_database>(voxline_database{std::move(db)});
-    voxline::capi::add_handle(handle.get(), HandleKind::kDatabase);
-    *out = handle.release();
+    auto handle = std::make_shared<voxline_database>(voxline_database{std::move(db)});
+    voxline::capi::add_handle(handle, HandleKind::kDatabase);
+    *out = handle.get();
     return Status::Ok();
   });
 }
@@ -85,14 +85,14 @@ extern "C" voxline_status voxline_database_health_json(voxline_database *db, int
                                                        char **json) {
   return voxline::capi::guard([&]() -> Status {
     if (json != nullptr) *json = nullptr;
-    VOXLINE_RETURN_IF_ERROR(voxline::capi::check_handle(db, HandleKind::kDatabase));
+    VOXLINE_ASSIGN_OR_RETURN(const auto live, voxline::capi::use_handle(db, HandleKind::kDatabase));
     if (json == nullptr) return voxline::invalid_argument("NULL json pointer");
     voxline::Deadline deadline = voxline::Deadline::after(voxline::defaults::kDatabaseHealthTimeout);
     if (timeout_ms > 0) {
       VOXLINE_ASSIGN_OR_RETURN(deadline, voxline::capi::deadline_from_timeout(timeout_ms));
     }
     voxline::HealthReport report;
-    report.add(db->impl->health_check(deadline));
+    report.add(live->impl->health_check(deadline));
     *json = voxline::capi::copy_string(report.to_json());
     return Status::Ok();
   });
@@ -101,13 +101,13 @@ extern "C" voxline_status voxline_database_health_json(voxline_database *db, int
 extern "C" voxline_status voxline_database_schema_version(voxline_database *db, int *version) {
   return voxline::capi::guard([&]() -> Status {
     if (version != nullptr) *version = 0;
-    VOXLINE_RETURN_IF_ERROR(voxline::capi::check_handle(db, HandleKind::kDatabase));
+    VOXLINE_ASSIGN_OR_RETURN(const auto live, voxline::capi::use_handle(db, HandleKind::kDatabase));
     if (version == nullptr) return voxline::invalid_argument("NULL version pointer");
-    VOXLINE_ASSIGN_OR_RETURN(*version, db->impl->schema_version());
+    VOXLINE_ASSIGN_OR_RETURN(*version, live->impl->schema_version());
     return Status::Ok();
   });
 }
 
 extern "C" void voxline_database_close(voxline_database *db) {
-  if (voxline::capi::remove_handle(db, HandleKind::kDatabase)) delete db;  // closes every connection
+  voxline::capi::release_handle(db, HandleKind::kDatabase);  // closes every connection
 }

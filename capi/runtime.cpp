@@ -38,9 +38,9 @@ extern "C" voxline_status voxline_runtime_create(voxline_runtime **out, const vo
       options.slots = opts->slots;
     }
     VOXLINE_ASSIGN_OR_RETURN(std::unique_ptr<voxline::Runtime> rt, voxline::Runtime::create(options));
-    auto handle = std::make_unique<voxline_runtime>(voxline_runtime{std::move(rt)});
-    voxline::capi::add_handle(handle.get(), HandleKind::kRuntime);
-    *out = handle.release();
+    auto handle = std::make_shared<voxline_runtime>(voxline_runtime{std::move(rt)});
+    voxline::capi::add_handle(handle, HandleKind::kRuntime);
+    *out = handle.get();
     return Status::Ok();
   });
 }
@@ -48,13 +48,13 @@ extern "C" voxline_status voxline_runtime_create(voxline_runtime **out, const vo
 extern "C" voxline_status voxline_runtime_slot_count(const voxline_runtime *rt, int *slots) {
   return voxline::capi::guard([&]() -> Status {
     if (slots != nullptr) *slots = 0;
-    VOXLINE_RETURN_IF_ERROR(voxline::capi::check_handle(rt, HandleKind::kRuntime));
+    VOXLINE_ASSIGN_OR_RETURN(const auto live, voxline::capi::use_handle(rt, HandleKind::kRuntime));
     if (slots == nullptr) return voxline::invalid_argument("NULL slots pointer");
-    *slots = rt->impl->slot_count();
+    *slots = live->impl->slot_count();
     return Status::Ok();
   });
 }
 
 extern "C" void voxline_runtime_destroy(voxline_runtime *rt) {
-  if (voxline::capi::remove_handle(rt, HandleKind::kRuntime)) delete rt;  // joins the slot threads
+  voxline::capi::release_handle(rt, HandleKind::kRuntime);  // joins the slot threads
 }

@@ -18,10 +18,12 @@ namespace {
 using voxline::Status;
 using voxline::capi::HandleKind;
 
-Status check_store(const voxline_session_store *st, const char *call_id) {
-  VOXLINE_RETURN_IF_ERROR(voxline::capi::check_handle(st, HandleKind::kSessionStore));
+// The live store (held for the call) behind `st`, after checking `call_id` is there.
+voxline::Result<std::shared_ptr<voxline_session_store>> use_store(const voxline_session_store *st,
+                                                                  const char *call_id) {
+  VOXLINE_ASSIGN_OR_RETURN(auto live, voxline::capi::use_handle(st, HandleKind::kSessionStore));
   if (call_id == nullptr) return voxline::invalid_argument("NULL call_id");
-  return Status::Ok();
+  return live;
 }
 
 }  // namespace
@@ -63,9 +65,9 @@ extern "C" voxline_status voxline_session_store_open(voxline_session_store **out
     config.redis_pool_size = o.pool_size;
     VOXLINE_ASSIGN_OR_RETURN(std::unique_ptr<voxline::SessionStore> store,
                              voxline::make_session_store(config));
-    auto handle = std::make_unique<voxline_session_store>(voxline_session_store{std::move(store)});
-    voxline::capi::add_handle(handle.get(), HandleKind::kSessionStore);
-    *out = handle.release();
+    auto handle = std::make_shared<voxline_session_store>(voxline_session_store{std::move(store)});
+    voxline::capi::add_handle(handle, HandleKind::kSessionStore);
+    *out = handle.get();
     return Status::Ok();
   });
 }
@@ -77,10 +79,10 @@ extern "C" voxline_status voxline_session_store_get(voxline_session_store *st, c
     if (json != nullptr) *json = nullptr;
     if (version != nullptr) *version = 0;
     if (ttl_remaining_ms != nullptr) *ttl_remaining_ms = 0;
-    VOXLINE_RETURN_IF_ERROR(check_store(st, call_id));
+    VOXLINE_ASSIGN_OR_RETURN(const auto live, use_store(st, call_id));
     if (json == nullptr) return voxline::invalid_argument("NULL json pointer");
     VOXLINE_ASSIGN_OR_RETURN(voxline::Deadline deadline, voxline::capi::deadline_from_timeout(timeout_ms));
-    VOXLINE_ASSIGN_OR_RETURN(voxline::SessionDocument doc, st->impl->get_session(call_id, deadline));
+    VOXLINE_ASSIGN_OR_RETURN(voxline::SessionDocument doc, live->impl->get_session(call_id, deadline));
     *json = voxline::capi::copy_string(doc.json);
     if (version != nullptr) *version = doc.version;
     if (ttl_remaining_ms != nullptr) *ttl_remaining_ms = doc.ttl_remaining.count();
@@ -94,11 +96,11 @@ extern "C" voxline_status voxline_session_store_put(voxline_session_store *st, c
                                                     uint64_t *new_version) {
   return voxline::capi::guard([&]() -> Status {
     if (new_version != nullptr) *new_version = 0;
-    VOXLINE_RETURN_IF_ERROR(check_store(st, call_id));
+    VOXLINE_ASSIGN_OR_RETURN(const auto live, use_store(st, call_id));
     if (json == nullptr) return voxline::invalid_argument("NULL json");
     VOXLINE_ASSIGN_OR_RETURN(voxline::Deadline deadline, voxline::capi::deadline_from_timeout(timeout_ms));
-    VOXLINE_ASSIGN_OR_RETURN(uint64_t v, st->impl->put_session(call_id, json, voxline::Millis(ttl_ms),
-                                                               expected_version, deadline));
+    VOXLINE_ASSIGN_OR_RETURN(uint64_t v, live->impl->put_session(call_id, json, voxline::Millis(ttl_ms),
+                                                                 expected_version, deadline));
     if (new_version != nullptr) *new_version = v;
     return Status::Ok();
   });
@@ -107,9 +109,9 @@ extern "C" voxline_status voxline_session_store_put(voxline_session_store *st, c
 extern "C" voxline_status voxline_session_store_delete(voxline_session_store *st, const char *call_id,
                                                        int64_t timeout_ms) {
   return voxline::capi::guard([&]() -> Status {
-    VOXLINE_RETURN_IF_ERROR(check_store(st, call_id));
+    VOXLINE_ASSIGN_OR_RETURN(const auto live, use_store(st, call_id));
     VOXLINE_ASSIGN_OR_RETURN(voxline::Deadline deadline, voxline::capi::deadline_from_timeout(timeout_ms));
-    return st->impl->delete_session(call_id, deadline);
+    return live->impl->delete_session(call_id, deadline);
   });
 }
 
@@ -117,19 +119,19 @@ extern "C" voxline_status voxline_session_store_health_json(voxline_session_stor
                                                             char **json) {
   return voxline::capi::guard([&]() -> Status {
     if (json != nullptr) *json = nullptr;
-    VOXLINE_RETURN_IF_ERROR(voxline::capi::check_handle(st, HandleKind::kSessionStore));
+    VOXLINE_ASSIGN_OR_RETURN(const auto live, voxline::capi::use_handle(st, HandleKind::kSessionStore));
     if (json == nullptr) return voxline::invalid_argument("NULL json pointer");
     voxline::Deadline deadline = voxline::Deadline::after(voxline::defaults::kStoreHealthTimeout);
     if (timeout_ms > 0) {
       VOXLINE_ASSIGN_OR_RETURN(deadline, voxline::capi::deadline_from_timeout(timeout_ms));
     }
     voxline::HealthReport report;
-    report.add(st->impl->ping(deadline));
+    report.add(live->impl->ping(deadline));
     *json = voxline::capi::copy_string(report.to_json());
     return Status::Ok();
   });
 }
 
 extern "C" void voxline_session_store_close(voxline_session_store *st) {
-  if (voxline::capi::remove_handle(st, HandleKind::kSessionStore)) delete st;
+  voxline::capi::release_handle(st, HandleKind::kSessionStore);
 }

@@ -39,9 +39,9 @@ extern "C" voxline_status voxline_tokenizer_open(voxline_tokenizer **out, const 
     auto enc = voxline::tokenizer::get_encoding(n);
     if (!enc.ok()) enc = voxline::tokenizer::encoding_for_model(n);
     if (!enc.ok()) return enc.status();
-    auto tok = std::make_unique<voxline_tokenizer>(voxline_tokenizer{enc.value()});
-    voxline::capi::add_handle(tok.get(), HandleKind::kTokenizer);
-    *out = tok.release();
+    auto tok = std::make_shared<voxline_tokenizer>(voxline_tokenizer{enc.value()});
+    voxline::capi::add_handle(tok, HandleKind::kTokenizer);
+    *out = tok.get();
     return Status::Ok();
   });
 }
@@ -50,10 +50,10 @@ extern "C" voxline_status voxline_tokenizer_count(const voxline_tokenizer *tok, 
                                                   size_t *count) {
   return voxline::capi::guard([&]() -> Status {
     if (count != nullptr) *count = 0;
-    VOXLINE_RETURN_IF_ERROR(voxline::capi::check_handle(tok, HandleKind::kTokenizer));
+    VOXLINE_ASSIGN_OR_RETURN(const auto live, voxline::capi::use_handle(tok, HandleKind::kTokenizer));
     if (count == nullptr) return voxline::invalid_argument("NULL count pointer");
     VOXLINE_RETURN_IF_ERROR(check_text(utf8, len));
-    *count = tok->encoding->count_ordinary(text_view(utf8, len));
+    *count = live->encoding->count_ordinary(text_view(utf8, len));
     return Status::Ok();
   });
 }
@@ -63,10 +63,10 @@ extern "C" voxline_status voxline_tokenizer_encode(const voxline_tokenizer *tok,
   return voxline::capi::guard([&]() -> Status {
     if (tokens != nullptr) *tokens = nullptr;
     if (n != nullptr) *n = 0;
-    VOXLINE_RETURN_IF_ERROR(voxline::capi::check_handle(tok, HandleKind::kTokenizer));
+    VOXLINE_ASSIGN_OR_RETURN(const auto live, voxline::capi::use_handle(tok, HandleKind::kTokenizer));
     if (tokens == nullptr || n == nullptr) return voxline::invalid_argument("NULL tokens or n pointer");
     VOXLINE_RETURN_IF_ERROR(check_text(utf8, len));
-    const std::vector<uint32_t> ids = tok->encoding->encode_ordinary(text_view(utf8, len));
+    const std::vector<uint32_t> ids = live->encoding->encode_ordinary(text_view(utf8, len));
     *tokens = voxline::capi::copy_tokens(ids.data(), ids.size());
     *n = ids.size();
     return Status::Ok();
@@ -77,10 +77,10 @@ extern "C" voxline_status voxline_tokenizer_decode(const voxline_tokenizer *tok,
                                                    size_t n, char *buf, size_t cap, size_t *needed) {
   return voxline::capi::guard([&]() -> Status {
     if (needed != nullptr) *needed = 0;
-    VOXLINE_RETURN_IF_ERROR(voxline::capi::check_handle(tok, HandleKind::kTokenizer));
+    VOXLINE_ASSIGN_OR_RETURN(const auto live, voxline::capi::use_handle(tok, HandleKind::kTokenizer));
     if (tokens == nullptr && n != 0) return voxline::invalid_argument("NULL tokens with a non-zero count");
     if (buf == nullptr && cap != 0) return voxline::invalid_argument("NULL buf with a non-zero capacity");
-    VOXLINE_ASSIGN_OR_RETURN(std::string bytes, tok->encoding->decode(tokens, n));
+    VOXLINE_ASSIGN_OR_RETURN(std::string bytes, live->encoding->decode(tokens, n));
     if (needed != nullptr) *needed = bytes.size();
     if (cap < bytes.size() + 1) {
       return voxline::buffer_too_small("decoded text needs " + std::to_string(bytes.size() + 1) +
@@ -94,15 +94,15 @@ extern "C" voxline_status voxline_tokenizer_decode(const voxline_tokenizer *tok,
 
 extern "C" const char *voxline_tokenizer_encoding(const voxline_tokenizer *tok) {
   return voxline::capi::guard_value<const char *>("", [&]() -> const char * {
-    const Status s = voxline::capi::check_handle(tok, HandleKind::kTokenizer);
-    if (!s.ok()) {
-      voxline::capi::set_error(s);
+    auto live = voxline::capi::use_handle(tok, HandleKind::kTokenizer);
+    if (!live.ok()) {
+      voxline::capi::set_error(live.status());
       return "";
     }
-    return tok->encoding->name().c_str();
+    return live.value()->encoding->name().c_str();  // the encoding lives for the whole process
   });
 }
 
 extern "C" void voxline_tokenizer_free(voxline_tokenizer *tok) {
-  if (voxline::capi::remove_handle(tok, HandleKind::kTokenizer)) delete tok;
+  voxline::capi::release_handle(tok, HandleKind::kTokenizer);
 }

@@ -25,8 +25,10 @@
  * Ownership: input strings and options are read during the call (copied where kept). Returned
  * buffers belong to the caller and name their free function; never pass them to free().
  *
- * Thread-safety is stated per function: "any thread" (also concurrently), or "not concurrently
- * with other calls on the same handle" for the release functions.
+ * Thread-safety is stated per function. Every function of this version may be called from any
+ * thread, also concurrently on one handle. A release that races with calls on the same handle
+ * is safe: the calls already running finish normally, the last of them destroys the object,
+ * and calls that start after the release get VOXLINE_E_INVALID_ARGUMENT.
  */
 #ifndef VOXLINE_H
 #define VOXLINE_H
@@ -184,8 +186,8 @@ VOXLINE_C_API voxline_status voxline_tokenizer_decode(const voxline_tokenizer *t
 VOXLINE_C_API const char *voxline_tokenizer_encoding(const voxline_tokenizer *tok);
 
 /* Releases the tokenizer. NULL does nothing; freeing twice is guarded (the second call does
- * nothing) unless a newer tokenizer got the same address. Not concurrently with other calls on
- * the same tokenizer. Since 0.1. */
+ * nothing) unless a newer tokenizer got the same address. Any thread; calls still running on it
+ * finish first. Since 0.1. */
 VOXLINE_C_API void voxline_tokenizer_free(voxline_tokenizer *tok);
 
 /* ---- Options structs -----------------------------------------------------------------------
@@ -244,8 +246,9 @@ VOXLINE_C_API voxline_status voxline_database_health_json(voxline_database *db, 
 VOXLINE_C_API voxline_status voxline_database_schema_version(voxline_database *db, int *version);
 
 /* Closes every connection and releases the database. NULL does nothing; closing twice is
- * guarded (the second call does nothing) unless a newer database got the same address. Not
- * concurrently with other calls on the same database. Since 0.1. */
+ * guarded (the second call does nothing) unless a newer database got the same address. Any
+ * thread; calls still running on it finish first, and the last of them closes the connections
+ * (otherwise this call does, before it returns). Since 0.1. */
 VOXLINE_C_API void voxline_database_close(voxline_database *db);
 
 /* ---- Session store -------------------------------------------------------------------------
@@ -319,8 +322,8 @@ VOXLINE_C_API voxline_status voxline_session_store_health_json(voxline_session_s
                                                                char **json);
 
 /* Releases the store (a memory store's documents are gone). NULL does nothing; closing twice is
- * guarded unless a newer store got the same address. Not concurrently with other calls on the
- * same store. Since 0.1. */
+ * guarded unless a newer store got the same address. Any thread; calls still running on it
+ * finish first, and the last of them releases the store. Since 0.1. */
 VOXLINE_C_API void voxline_session_store_close(voxline_session_store *st);
 
 /* ---- Runtime -------------------------------------------------------------------------------
@@ -361,8 +364,9 @@ VOXLINE_C_API voxline_status voxline_runtime_slot_count(const voxline_runtime *r
 
 /* Stops the runtime: ends every live connection, runs no pending task, joins its threads, and
  * releases it. NULL does nothing; destroying twice is guarded unless a newer runtime got the
- * same address. Blocks until the threads have exited. Any thread except the runtime's own; not
- * concurrently with other calls on the same runtime. Since 0.1. */
+ * same address. Blocks until the threads have exited, unless a call on the runtime is still
+ * running in another thread: that call stops it when it returns. Any thread except the
+ * runtime's own. Since 0.1. */
 VOXLINE_C_API void voxline_runtime_destroy(voxline_runtime *rt);
 
 #ifdef __cplusplus

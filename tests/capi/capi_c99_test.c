@@ -431,6 +431,74 @@ static void test_runtime(void) {
   CHECK_FAILS(voxline_runtime_slot_count(rt, &slots), VOXLINE_E_INVALID_ARGUMENT, "is not live");
 }
 
+/* A release racing with calls on the same handle: the calls that started before it finish
+ * normally (the last one destroys the object: under ASan a use-after-free here fails the test),
+ * the ones after it are refused. */
+struct racer {
+  voxline_database *db;
+  voxline_tokenizer *tok;
+  int ok;
+  int refused;
+  int other;
+};
+
+static pthread_mutex_t race_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static void *race_calls(void *arg) {
+  struct racer *r = (struct racer *)arg;
+  int i;
+  int done = 0;
+  for (i = 0; i < 100000 && !done; ++i) {
+    char *json = NULL;
+    size_t n = 0;
+    voxline_status a = voxline_database_health_json(r->db, 0, &json);
+    voxline_status b = voxline_tokenizer_count(r->tok, "the quick brown fox", 19, &n);
+    voxline_string_free(json);
+    pthread_mutex_lock(&race_mu);
+    if (a == VOXLINE_OK && b == VOXLINE_OK && n == 4)
+      r->ok++;
+    else if (a == VOXLINE_E_INVALID_ARGUMENT && b == VOXLINE_E_INVALID_ARGUMENT)
+      r->refused++;
+    else if (a != VOXLINE_OK && a != VOXLINE_E_INVALID_ARGUMENT)
+      r->other++;
+    done = r->refused > 3;
+    pthread_mutex_unlock(&race_mu);
+  }
+  return NULL;
+}
+
+static void test_release_during_calls(const char *dir) {
+  char path[512];
+  struct racer r;
+  pthread_t t;
+  int waited;
+
+  snprintf(path, sizeof path, "%s/race.db", dir);
+  memset(&r, 0, sizeof r);
+  CHECK(voxline_database_open(&r.db, path, NULL) == VOXLINE_OK);
+  CHECK(voxline_tokenizer_open(&r.tok, "gpt-4o") == VOXLINE_OK);
+  CHECK(pthread_create(&t, NULL, race_calls, &r) == 0);
+  for (waited = 0; waited < 10000; ++waited) { /* until the calls run, at most 10 s */
+    int ok;
+    pthread_mutex_lock(&race_mu);
+    ok = r.ok;
+    pthread_mutex_unlock(&race_mu);
+    if (ok >= 2) break;
+    sleep_ms(1);
+  }
+  voxline_database_close(r.db);
+  voxline_tokenizer_free(r.tok);
+  pthread_join(t, NULL);
+  CHECK(r.ok >= 2 && r.refused > 3 && r.other == 0);
+  if (r.ok < 2 || r.refused <= 3 || r.other != 0)
+    fprintf(stderr, "race: %d ok, %d refused, %d other\n", r.ok, r.refused, r.other);
+  remove(path);
+  snprintf(path, sizeof path, "%s/race.db-wal", dir);
+  remove(path);
+  snprintf(path, sizeof path, "%s/race.db-shm", dir);
+  remove(path);
+}
+
 int main(void) {
   char dir[] = "/tmp/voxline-capi-c99-XXXXXX";
   char path[600];
@@ -444,6 +512,7 @@ int main(void) {
   test_database(dir);
   test_session_store();
   test_runtime();
+  test_release_during_calls(dir);
 
   /* the SQLite file and its WAL side files; the directory itself */
   snprintf(path, sizeof path, "%s/shop.db", dir);

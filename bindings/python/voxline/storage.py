@@ -22,8 +22,9 @@ class Database(Handle):
         with voxline.Database("/var/lib/shop/voxline.db") as db:
             assert db.health()["ok"]
 
-    PostgreSQL URLs raise UnsupportedError in this version. Thread-safety: health() and
-    schema_version may run on several threads at once; close() must not race them."""
+    PostgreSQL URLs raise UnsupportedError in this version. Thread-safety: every method may run
+    on several threads at once; a close() meanwhile lets running calls finish, later ones raise
+    InvalidArgumentError."""
 
     def __init__(self, path: str, *, pool_size: Optional[int] = None, busy_timeout_ms: Optional[int] = None) -> None:
         super().__init__()
@@ -73,7 +74,7 @@ class SessionStore(Handle):
             doc = store.get("call-1")     # SessionDocument(value={'step': 1}, version=1, ...)
 
     Raises NotFoundError, ConflictError, TimeoutError, UnavailableError as the C API returns
-    them. Thread-safety: every method but close() may run on several threads at once."""
+    them. Thread-safety: every method may run on several threads at once (as for Database)."""
 
     def __init__(self, url: str = "memory://", *, key_prefix: Optional[str] = None,
                  pool_size: Optional[int] = None) -> None:

@@ -28,8 +28,9 @@ class Tokenizer(Handle):
             tok.encode("hello world")     # [24912, 2375]
 
     Special-token text ("<|endoftext|>") is ordinary text. Thread-safety: count/encode/decode
-    may run on several threads at once (the C calls release the GIL); close() must not race
-    them. Raises NotFoundError for an unknown name."""
+    may run on several threads at once (the C calls release the GIL); a close() meanwhile lets
+    running calls finish, later ones raise InvalidArgumentError. Raises NotFoundError for an
+    unknown name."""
 
     def __init__(self, name: str = "o200k_base") -> None:
         super().__init__()
