@@ -43,6 +43,33 @@ class DatabaseTest(unittest.TestCase):
             voxline.Database(garbage)
         self.assertNotEqual(str(ctx.exception), "")
 
+    def test_closing_while_other_threads_call_lets_them_finish_or_raise(self):
+        import threading
+
+        db = voxline.Database(self.path)
+        outcomes = []
+        started = threading.Event()
+
+        def work():
+            for _ in range(2000):
+                try:
+                    outcomes.append(db.health()["ok"])
+                except voxline.InvalidArgumentError:
+                    outcomes.append("closed")
+                    return
+                started.set()
+
+        threads = [threading.Thread(target=work) for _ in range(3)]
+        for t in threads:
+            t.start()
+        self.assertTrue(started.wait(10))
+        db.close()
+        for t in threads:
+            t.join()
+        self.assertIn(True, outcomes)
+        self.assertEqual(outcomes.count("closed"), 3)
+        self.assertEqual(set(outcomes), {True, "closed"})
+
     def test_a_closed_database_raises(self):
         db = voxline.Database(self.path)
         db.close()
