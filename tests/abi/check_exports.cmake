@@ -1,7 +1,10 @@
 # Fails unless libvoxline.so exports exactly the functions voxline.h declares: every defined
 # dynamic symbol is a voxline_* C name (no C++ symbol, no _Z mangled name, no third-party or
-# std:: leak), and every VOXLINE_C_API function of the header is among them.
-#   cmake -D LIB=libvoxline.so -D HEADER=capi/voxline.h -P check_exports.cmake
+# std:: leak), and every VOXLINE_C_API function of the header is among them. With MAP (the
+# linker version script), its global: names must be exactly the header's functions as well, so
+# the export list cannot drift from the header (a name in the list the library lacks, or a
+# wildcard, fails).
+#   cmake -D LIB=libvoxline.so -D HEADER=capi/voxline.h [-D MAP=capi/voxline.map] -P check_exports.cmake
 find_program(NM nm REQUIRED)
 execute_process(COMMAND ${NM} -D --defined-only --format=posix ${LIB} OUTPUT_VARIABLE out RESULT_VARIABLE rc)
 if(NOT rc EQUAL 0)
@@ -49,6 +52,23 @@ if(NOT declared STREQUAL exported)
   list(REMOVE_ITEM extra ${declared})
   message(FATAL_ERROR "exports differ from voxline.h: declared but not exported: [${missing}]; "
                       "exported but not declared: [${extra}]")
+endif()
+if(DEFINED MAP)
+  file(READ ${MAP} map)
+  string(REGEX REPLACE "/\\*([^*]|\\*+[^*/])*\\*+/" "" map "${map}")  # drop /* comments */
+  if(NOT map MATCHES "global:(.*)local:[ \t\r\n]*\\*;")
+    message(FATAL_ERROR "${MAP} has no 'global: ... local: *;' section")
+  endif()
+  string(REGEX MATCHALL "[^ \t\r\n;]+" listed "${CMAKE_MATCH_1}")
+  list(SORT listed)
+  if(NOT listed STREQUAL declared)
+    set(missing ${declared})
+    list(REMOVE_ITEM missing ${listed})
+    set(extra ${listed})
+    list(REMOVE_ITEM extra ${declared})
+    message(FATAL_ERROR "${MAP} differs from voxline.h: declared but not listed: [${missing}]; "
+                        "listed but not declared: [${extra}]")
+  endif()
 endif()
 list(LENGTH exported count)
 message(STATUS "${count} exported symbols, exactly the voxline_* functions of voxline.h")
