@@ -1,4 +1,4 @@
-// C ABI: voxline_database over the SQLite Database backend.
+// C ABI: voxline_database over the Database backends (SQLite file, PostgreSQL server).
 #include <memory>
 #include <string>
 #include <string_view>
@@ -8,6 +8,9 @@
 #include "handles.hpp"
 #include "options.hpp"
 #include "voxline/core/health.hpp"
+#include "voxline/core/strings.hpp"
+#include "voxline/storage/database_factory.hpp"
+#include "voxline/storage/postgres_database.hpp"
 #include "voxline/storage/sqlite_database.hpp"
 
 struct voxline_database {
@@ -21,25 +24,34 @@ using voxline::capi::HandleKind;
 
 constexpr unsigned kMaxPool = 1024;
 
-// The SQLite options `url_or_path` and `opts` describe (refusing URLs this version cannot open).
-voxline::Result<voxline::SqliteOptions> sqlite_options_for(std::string_view target,
-                                                           const voxline_database_options &o) {
-  if (target.empty()) return voxline::invalid_argument("empty database path");
-  if (target.rfind("postgres://", 0) == 0 || target.rfind("postgresql://", 0) == 0)
-    return voxline::unsupported(
-        "PostgreSQL URLs are not supported by this version of the C API; pass a SQLite file path");
-  if (const size_t scheme = target.find("://"); scheme != std::string_view::npos)
-    return voxline::invalid_argument("unknown database URL scheme '" + std::string(target.substr(0, scheme)) +
-                                     "://' (expected a SQLite file path)");
+// Opens what `target` names: a plain file path, or a URL make_database understands (sqlite:,
+// postgresql://, postgres://). Options that a backend does not have are ignored by it.
+voxline::Result<std::unique_ptr<voxline::Database>> open_target(std::string_view target,
+                                                                const voxline_database_options &o) {
+  if (target.empty()) return voxline::invalid_argument("empty database path or URL");
   if (o.pool_size < 1 || o.pool_size > kMaxPool)
     return voxline::invalid_argument("pool_size " + std::to_string(o.pool_size) +
                                      " is out of range (1..1024)");
   if (o.busy_timeout_ms < 0) return voxline::invalid_argument("negative busy_timeout_ms");
+  const bool is_url = target.find("://") != std::string_view::npos ||
+                      voxline::to_lower_ascii(std::string(target.substr(0, 7))) == "sqlite:";
+  voxline::DatabaseUrl url;
+  if (is_url) {
+    VOXLINE_ASSIGN_OR_RETURN(url, voxline::parse_database_url(target));
+  } else {
+    url.sqlite_path = std::string(target);
+  }
+  if (url.dialect == voxline::Dialect::kPostgres) {
+    voxline::PostgresOptions p;
+    p.url = url.postgres_url;
+    p.database.pool_size = o.pool_size;
+    return voxline::open_postgres_database(p);
+  }
   voxline::SqliteOptions s;
-  s.path = std::string(target);
+  s.path = url.sqlite_path;
   s.busy_timeout = std::chrono::milliseconds(o.busy_timeout_ms);
   s.database.pool_size = o.pool_size;
-  return s;
+  return voxline::open_sqlite_database(s);
 }
 
 }  // namespace
@@ -72,8 +84,7 @@ extern "C" voxline_status voxline_database_open(voxline_database **out, const ch
       o.pool_size = opts->pool_size;
       o.busy_timeout_ms = opts->busy_timeout_ms;
     }
-    VOXLINE_ASSIGN_OR_RETURN(voxline::SqliteOptions s, sqlite_options_for(url_or_path, o));
-    VOXLINE_ASSIGN_OR_RETURN(std::unique_ptr<voxline::Database> db, voxline::open_sqlite_database(s));
+    VOXLINE_ASSIGN_OR_RETURN(std::unique_ptr<voxline::Database> db, open_target(url_or_path, o));
     auto handle = std::make_shared<voxline_database>(voxline_database{std::move(db)});
     voxline::capi::add_handle(handle, HandleKind::kDatabase);
     *out = handle.get();

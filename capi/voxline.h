@@ -223,12 +223,17 @@ typedef struct voxline_database_options {
  * for NULL or an unknown version. Any thread. Since 0.1. */
 VOXLINE_C_API voxline_status voxline_database_options_init(voxline_database_options *o, unsigned version);
 
-/* Opens (creating if needed) the SQLite database at `url_or_path`: a file path (":memory:" is
- * refused: the pool needs a file). "postgres://" and "postgresql://" URLs give
- * VOXLINE_E_UNSUPPORTED; any other "scheme://" gives VOXLINE_E_INVALID_ARGUMENT. The string and
- * `opts` (may be NULL) are read during the call only. The caller owns *out (NULL after a failure)
- * and releases it with voxline_database_close. VOXLINE_E_UNAVAILABLE when the file cannot be
- * opened or is not a SQLite database. Blocks while it opens the file. Any thread. Since 0.1. */
+/* Opens the database `url_or_path` names:
+ *   - a file path, or "sqlite:///abs/path", "sqlite://rel/path", "sqlite:rel/path": a SQLite file,
+ *     created if needed (":memory:" is refused: the pool needs a file);
+ *   - "postgresql://[user[:password]@][host][:port][/db][?k=v...]" (also "postgres://"): a
+ *     PostgreSQL server, one connection opened now (busy_timeout_ms does not apply).
+ * Any other "scheme://" gives VOXLINE_E_INVALID_ARGUMENT naming the scheme only (a URL may hold a
+ * password). The string and `opts` (may be NULL) are read during the call only. The caller owns
+ * *out (NULL after a failure) and releases it with voxline_database_close. VOXLINE_E_UNAVAILABLE
+ * when the file cannot be opened or is not a SQLite database, or the server cannot be reached;
+ * VOXLINE_E_NOT_FOUND / VOXLINE_E_UNAUTHENTICATED when the server refuses the database / login.
+ * Blocks while it opens the file or connects. Any thread. Since 0.1. */
 VOXLINE_C_API voxline_status voxline_database_open(voxline_database **out, const char *url_or_path,
                                                    const voxline_database_options *opts);
 

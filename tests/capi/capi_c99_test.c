@@ -2,7 +2,8 @@
  * function of voxline.h in normal use and in misuse (NULL handles and arguments, freed handles,
  * wrong handle kinds, calls in the wrong order, double frees the header documents as guarded).
  * Argument: none. $VOXLINE_TEST_REDIS_URL, when set (tests/capi/with_redis), adds the Redis
- * session store; the memory store always runs.
+ * session store; the memory store always runs. $VOXLINE_TEST_POSTGRES_URL, when set
+ * (tests/capi/with_postgres), adds a PostgreSQL database; SQLite always runs.
  * Prints one line per failed check and exits 1 if any failed. */
 #define _POSIX_C_SOURCE 200809L /* mkdtemp, nanosleep */
 
@@ -207,10 +208,13 @@ static void test_database(const char *dir) {
   CHECK_FAILS(voxline_database_open(&second, path, &o), VOXLINE_E_INVALID_ARGUMENT, "busy_timeout_ms");
 
   /* misuse: targets */
-  CHECK_FAILS(voxline_database_open(&second, "postgresql://u@localhost/shop", NULL), VOXLINE_E_UNSUPPORTED,
-              "PostgreSQL");
+  /* nothing listens on port 1: refused at once, within connect_timeout at worst */
+  CHECK_FAILS(
+      voxline_database_open(&second, "postgresql://u:secret-pw@127.0.0.1:1/shop?connect_timeout=2", NULL),
+      VOXLINE_E_UNAVAILABLE, "");
+  CHECK(second == NULL && strstr(voxline_last_error_message(), "secret-pw") == NULL);
   CHECK_FAILS(voxline_database_open(&second, "ftp://host/x.db", NULL), VOXLINE_E_INVALID_ARGUMENT,
-              "'ftp://'");
+              "scheme 'ftp'");
   CHECK_FAILS(voxline_database_open(&second, "", NULL), VOXLINE_E_INVALID_ARGUMENT, "empty database path");
   CHECK_FAILS(voxline_database_open(&second, NULL, NULL), VOXLINE_E_INVALID_ARGUMENT, "NULL database path");
   CHECK_FAILS(voxline_database_open(NULL, path, NULL), VOXLINE_E_INVALID_ARGUMENT, "NULL out");
@@ -258,6 +262,22 @@ static void test_database(const char *dir) {
 }
 
 /* The document operations against `url` (memory:// or redis://); `prefix` isolates runs. */
+/* A PostgreSQL database through the same calls: open by URL, health, schema version, close. */
+static void test_postgres(const char *url) {
+  voxline_database *db = NULL;
+  char *json = NULL;
+  int version = -1;
+  voxline_database_options o;
+  CHECK(voxline_database_options_init(&o, VOXLINE_DATABASE_OPTIONS_VERSION) == VOXLINE_OK);
+  o.pool_size = 2;
+  CHECK(voxline_database_open(&db, url, &o) == VOXLINE_OK && db != NULL);
+  CHECK(voxline_database_health_json(db, 0, &json) == VOXLINE_OK && json != NULL &&
+        strstr(json, "\"ok\":true") != NULL && strstr(json, "storage.postgres") != NULL);
+  voxline_string_free(json);
+  CHECK(voxline_database_schema_version(db, &version) == VOXLINE_OK && version == 0);
+  voxline_database_close(db);
+}
+
 static void exercise_session_store(const char *url, const char *prefix) {
   voxline_session_store *st = NULL;
   voxline_session_store *peer = NULL;
@@ -510,6 +530,13 @@ int main(void) {
   CHECK(voxline_log_set_sink(record_line, NULL, NULL) == VOXLINE_OK);
   test_tokenizer();
   test_database(dir);
+  {
+    const char *pg = getenv("VOXLINE_TEST_POSTGRES_URL");
+    if (pg != NULL && pg[0] != '\0') {
+      test_postgres(pg);
+      printf("postgres database: checked\n");
+    }
+  }
   test_session_store();
   test_runtime();
   test_release_during_calls(dir);

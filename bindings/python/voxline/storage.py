@@ -1,4 +1,4 @@
-"""Database (SQLite) and SessionStore (memory:// or redis://) handles."""
+"""Database (SQLite or PostgreSQL) and SessionStore (memory:// or redis://) handles."""
 
 from __future__ import annotations
 
@@ -17,12 +17,14 @@ NEW_SESSION = 0  # write only if no live document exists
 
 
 class Database(Handle):
-    """A SQLite database file with a bounded connection pool.
+    """A database with a bounded connection pool: a SQLite file (a path, or "sqlite:///abs/path")
+    or a PostgreSQL server ("postgresql://user:pass@host:port/db").
 
         with voxline.Database("/var/lib/shop/voxline.db") as db:
             assert db.health()["ok"]
 
-    PostgreSQL URLs raise UnsupportedError in this version. Thread-safety: every method may run
+    An unreachable server raises UnavailableError; busy_timeout_ms applies to SQLite only.
+    Thread-safety: every method may run
     on several threads at once; a close() meanwhile lets running calls finish, later ones raise
     InvalidArgumentError."""
 
