@@ -253,10 +253,13 @@ void find_loop_clock(Shared &s) {
   while (!have.load(std::memory_order_acquire)) std::this_thread::sleep_for(std::chrono::milliseconds(1));
 }
 
-// "voxline", "voxline c250" (wake-ups coalesced over 250 us), "voxline SSE h2 c250".
+// "voxline", "voxline c250" (wake-ups coalesced over 250 us), "voxline ws only c250" (no SSE),
+// "voxline SSE h2 c250" (SSE only, over TLS + HTTP/2).
 std::string client_name(const char *base, const LoadOptions &o) {
   std::string name = base;
-  if (!o.sse_base_url.empty() && o.sse) name += name.find("SSE") != std::string::npos ? " h2" : " +h2";
+  const bool sse_row = name.find("SSE") != std::string::npos;
+  if (!o.sse_base_url.empty() && o.sse) name += sse_row ? " h2" : " +h2";
+  if (!o.sse && !sse_row) name += " ws only";
   if (o.coalesce_us > 0) name += " c" + std::to_string(o.coalesce_us);
   return name;
 }
@@ -276,7 +279,7 @@ std::string call_load_scenario() {
          words + R"("}}})";
 }
 
-LoadRow run_voxline_calls(const LoadOptions &options, const ServerChild &sim, double sse_us_per_chunk) {
+LoadRow run_voxline_calls(const LoadOptions &options, const ServerChild &sim, const LoadRow *without_sse) {
   LoadRow r;
   r.client = client_name("voxline", options);
   r.calls = options.calls;
@@ -353,9 +356,12 @@ LoadRow run_voxline_calls(const LoadOptions &options, const ServerChild &sim, do
   r.msgs_per_s = static_cast<double>(msgs) / r.seconds;
   r.expected_msgs = options.calls * (1000.0 / options.frame_ms + 1000.0 / kTtsFrameMs);
   r.sse_chunks_per_s = static_cast<double>(chunks) / r.seconds;
-  const double ws_cpu = (cpu1 - cpu0) - static_cast<double>(chunks) * sse_us_per_chunk / 1e6;
-  r.us_per_msg = msgs > 0 ? ws_cpu * 1e6 / static_cast<double>(msgs) : 0;
-  r.sse_us_per_chunk = chunks > 0 ? sse_us_per_chunk : 0;
+  r.us_per_msg = msgs > 0 ? (cpu1 - cpu0) * 1e6 / static_cast<double>(msgs) : 0;
+  const bool paired = without_sse != nullptr && chunks > 0;
+  if (paired) {
+    r.us_per_msg = without_sse->us_per_msg;
+    r.sse_us_per_chunk = std::max(0.0, (r.loop_cpu - without_sse->loop_cpu) * 1e6 / r.sse_chunks_per_s);
+  }
   r.clear_written = latency_of(s.written_ms);
   r.clear_answered = latency_of(s.answered_ms);
   r.server_cpu = (sim1 - sim0) / r.seconds;
@@ -364,8 +370,11 @@ LoadRow run_voxline_calls(const LoadOptions &options, const ServerChild &sim, do
                       std::max<double>(1, static_cast<double>(r.connections));
   r.errors = s.errors.load() + s.failed.load();
   char note[160];
-  std::snprintf(note, sizeof note, "ramp %.1fs, %.0f SSE chunks/s on the loop%s", connect_s,
-                r.sse_chunks_per_s, chunks > 0 && sse_us_per_chunk > 0 ? " (taken out of us/msg)" : "");
+  if (chunks == 0)
+    std::snprintf(note, sizeof note, "ramp %.1fs, no SSE", connect_s);
+  else
+    std::snprintf(note, sizeof note, "ramp %.1fs, %.0f SSE chunks/s%s", connect_s, r.sse_chunks_per_s,
+                  paired ? "; us/msg from the no-SSE run, SSE = added loop CPU per chunk" : "");
   r.note = note;
   return r;
 }

@@ -8,7 +8,8 @@
 //
 //   auto sim = ServerChild::start("voxline-sim", {VOXLINE_SIM_EXE, "--scenario", file});
 //   LoadRow sse = run_voxline_sse(options, **sim);
-//   LoadRow row = run_voxline_calls(options, **sim, sse.sse_us_per_chunk);
+//   LoadRow base = run_voxline_calls(options_without_sse, **sim, nullptr);
+//   LoadRow row = run_voxline_calls(options, **sim, &base);
 //
 // Thread-safety: each run creates and destroys its own Runtime; call from one thread.
 #pragma once
@@ -23,9 +24,10 @@ namespace voxline::bench {
 // The sim scenario the load expects (written to a file for voxline-sim --scenario).
 std::string call_load_scenario();
 
-// Websockets (+ SSE when options.sse): loop CPU, messages, Clear latency, RSS. The SSE chunks'
-// share of the loop CPU (sse_us_per_chunk each, from run_voxline_sse) is taken out of us/msg.
-LoadRow run_voxline_calls(const LoadOptions &options, const ServerChild &sim, double sse_us_per_chunk);
+// Websockets (+ SSE when options.sse): loop CPU, messages, Clear latency, RSS. With
+// `without_sse` (the same load run without SSE just before), us/msg is that run's CPU per
+// websocket message and the SSE column is what SSE added: (loop CPU - its loop CPU) / chunks.
+LoadRow run_voxline_calls(const LoadOptions &options, const ServerChild &sim, const LoadRow *without_sse);
 
 // SSE streams only, calls / 5 at a time back to back (the call load's average): loop CPU per
 // chunk with SseParser run on every chunk, as an LLM client does.

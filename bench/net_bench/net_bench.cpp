@@ -9,7 +9,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
-#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -166,10 +165,11 @@ int main(int argc, char **argv) {
       "server) in a child process; %.0f s measured after %.0f s of warm-up; RLIMIT_NOFILE %zu\n",
       seconds, warmup, fd_limit);
   std::printf(
-      "  loop%% = slot thread CPU time / wall time; us/msg = its CPU per websocket message sent + received "
-      "(SSE share taken out);\n  KB/con = this process's RSS growth per connection; simMB, sim%% = the "
-      "server "
-      "child's RSS and CPU\n");
+      "  loop%% = slot thread CPU time / wall time; us/msg = its CPU per websocket message sent + received, "
+      "measured in the\n  'ws only' run (same load, no SSE) that precedes each full row; SSE us/chunk = SSE "
+      "only rows: on an otherwise idle\n  loop; full rows: the loop CPU SSE added to the ws-only run, per "
+      "chunk; c<us> = RuntimeOptions::io_coalesce;\n  KB/con = this process's RSS growth per connection; "
+      "simMB, sim%% = the server child's RSS and CPU\n");
   const std::string cert = dir.file("cert.pem"), key = dir.file("key.pem");
   if (sse_h2) {
     if (NghttpxProxy::find_binary().empty())
@@ -236,18 +236,21 @@ int main(int argc, char **argv) {
           auto servers = start_servers(o);
           if (!servers) return 1;
           const bench::ServerChild &sim = *servers->sim;
-          double sse_us = 0;
-          if (sse) {
-            // One SSE-only row per N and coalescing value (the STT frame size does not matter).
-            static std::map<int, double> last_sse_us;
-            if (frame_ms == frames.front()) {
-              bench::LoadRow s = bench::run_voxline_sse(o, sim);
-              last_sse_us[c] = s.sse_us_per_chunk;
-              add(s);
-            }
-            sse_us = last_sse_us[c];
+          if (sse && frame_ms == frames.front()) {
+            // SSE on an otherwise idle loop: one row per N and coalescing value.
+            add(bench::run_voxline_sse(o, sim));
           }
-          add(bench::run_voxline_calls(o, sim, sse_us));
+          if (sse) {
+            // The same load without SSE first: its CPU per message is the websocket figure, and
+            // the difference to the full run is what SSE adds to a loop carrying the calls.
+            bench::LoadOptions ws_only = o;
+            ws_only.sse = false;
+            const bench::LoadRow base = bench::run_voxline_calls(ws_only, sim, nullptr);
+            add(base);
+            add(bench::run_voxline_calls(o, sim, &base));
+          } else {
+            add(bench::run_voxline_calls(o, sim, nullptr));
+          }
         }
       }
       if (has_section("floor")) {
