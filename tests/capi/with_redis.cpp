@@ -2,9 +2,6 @@
 // Redis tests do, tests/support/redis_server.hpp), runs the program with VOXLINE_TEST_REDIS_URL
 // set to its URL, stops the server and exits with the program's status. Without redis-server it
 // fails under CI=true and otherwise exits 77 (ctest SKIP_RETURN_CODE) saying why.
-#include <spawn.h>
-#include <sys/wait.h>
-
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -35,15 +32,5 @@ int main(int argc, char **argv) {
     return 1;
   }
   ::setenv("VOXLINE_TEST_REDIS_URL", redis.url().c_str(), 1);
-  pid_t pid = 0;
-  if (const int rc = ::posix_spawnp(&pid, argv[1], nullptr, nullptr, argv + 1, environ); rc != 0) {
-    std::fprintf(stderr, "cannot start %s: %s\n", argv[1], std::strerror(rc));
-    return 1;
-  }
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0) {
-  }
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  std::fprintf(stderr, "%s died with signal %d\n", argv[1], WTERMSIG(status));
-  return 1;
+  return voxline::testing::run_to_exit(argv + 1);
 }

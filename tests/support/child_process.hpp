@@ -21,7 +21,9 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -124,6 +126,23 @@ inline void reap(pid_t &pid, std::chrono::seconds grace) {
   ::kill(pid, SIGKILL);
   ::waitpid(pid, &status, 0);
   pid = 0;
+}
+
+// Runs argv[0] (searched on PATH) with the rest of argv and this process's environment, waits for
+// it, and returns its exit status (1, with a line on stderr, when it cannot start or dies of a
+// signal). For test drivers that start a server and then run a program against it.
+inline int run_to_exit(char **argv) {
+  pid_t pid = 0;
+  if (const int rc = ::posix_spawnp(&pid, argv[0], nullptr, nullptr, argv, environ); rc != 0) {
+    std::fprintf(stderr, "cannot start %s: %s\n", argv[0], std::strerror(rc));
+    return 1;
+  }
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0) {
+  }
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  std::fprintf(stderr, "%s died with signal %d\n", argv[0], WTERMSIG(status));
+  return 1;
 }
 
 inline std::string read_text_file(const std::string &path) {

@@ -132,8 +132,8 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "http_max_streams_per_connection caps the HTTP/2 streams on one connection: 5 streams, 2 each, 3 "
-    "connections") {
+    "http_max_streams_per_connection caps the HTTP/2 streams on one connection: 5 streams at most 2 "
+    "each need at least 3 connections") {
   if (!testing::nghttpx_tests_can_run()) return;
   Certs certs;
   auto sim = start_sim(kLongStream);
