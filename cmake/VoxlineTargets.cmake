@@ -49,8 +49,9 @@ function(voxline_add_combined_library)
     target_compile_definitions(${t} PRIVATE VOXLINE_BUILDING_LIBRARY)
     voxline_project_warnings(${t})
     # Link the layers' own dependencies (objects are already in; archives add nothing twice).
+    # Build tree only: the installed archive lists them itself (cmake/VoxlineInstall.cmake).
     foreach(l IN LISTS layers)
-      target_link_libraries(${t} PRIVATE $<TARGET_PROPERTY:${l},INTERFACE_LINK_LIBRARIES>)
+      target_link_libraries(${t} PRIVATE $<BUILD_INTERFACE:$<TARGET_PROPERTY:${l},INTERFACE_LINK_LIBRARIES>>)
     endforeach()
   endforeach()
   if(EXISTS ${PROJECT_SOURCE_DIR}/capi/voxline.map)

@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config g++ clang libclang-rt-14-dev clang-format
   libcurl4-openssl-dev libwebsockets-dev libwebsockets-evlib-uv libuv1-dev libsqlite3-dev libhiredis-dev libpq-dev rapidjson-dev
-  libfmt-dev doctest-dev libssl-dev openssl
+  libfmt-dev doctest-dev libssl-dev openssl abigail-tools
   redis-server redis-tools nghttp2-proxy postgresql
   python3 python3-pytest python3-websockets
 )
