@@ -1,10 +1,12 @@
-// storage_bench [customers=100000] [lookups=20000] [bookings per run=400]
+// storage_bench [customers=100000] [lookups=20000] [bookings per run=400] [pgbench seconds=5]
 // Prints bookings per second and customer-by-phone lookups per second on a database of
 // `customers` customers, with the row counts used and baselines from the same run:
 //   lookups:  raw sqlite3 prepared statement on the same file (the interface's overhead) and an
 //             unindexed scan (what the phone index buys);
 //   bookings: raw sqlite3 INSERT of the same rows (the repository's validation + overhead) and
 //             synchronous=NORMAL vs the default FULL (the price of durability).
+// Then the PostgreSQL column (pg_column.hpp): the same lookups and bookings (1 and 8 writers) on
+// a server the bench starts itself, beside pgbench on that server as the baseline.
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -20,38 +22,17 @@
 
 #include <fmt/format.h>
 
+#include "storage_bench/bench_common.hpp"
+#include "storage_bench/pg_column.hpp"
 #include "voxline/storage/appointment_repository.hpp"
 #include "voxline/storage/customer_repository.hpp"
 #include "voxline/storage/schema.hpp"
 #include "voxline/storage/shop_config_repository.hpp"
 
 using namespace voxline;
-using Seconds = std::chrono::duration<double>;
+using namespace voxline::bench;
 
 namespace {
-
-double now_s() {
-  return Seconds(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
-std::string phone_of(int i) {
-  return fmt::format("+1555{:07}", i);
-}
-
-[[noreturn]] void die(const std::string &what, const Status &s) {
-  std::fprintf(stderr, "storage_bench: %s: %s\n", what.c_str(), s.to_string().c_str());
-  std::exit(1);
-}
-
-template <typename T>
-T check(Result<T> r, const std::string &what) {
-  if (!r.ok()) die(what, r.status());
-  return std::move(r).value();
-}
-
-void check(const Status &s, const std::string &what) {
-  if (!s.ok()) die(what, s);
-}
 
 std::unique_ptr<Database> open_db(const std::string &path, SqliteSync sync, MetricsRegistry &m) {
   SqliteOptions o;
@@ -59,27 +40,6 @@ std::unique_ptr<Database> open_db(const std::string &path, SqliteSync sync, Metr
   o.synchronous = sync;
   o.database.metrics = &m;
   return check(open_service_desk_sqlite(o), "open " + path);
-}
-
-// A shop open around the clock with 100 bays and 30-minute slots, so bookings never run out.
-ShopConfig bench_shop() {
-  ShopConfig c;
-  c.name = "Bench Motors";
-  c.bays = 100;
-  c.slots.slot_minutes = 30;
-  for (int d = 0; d < 7; ++d) c.slots.hours.push_back({d, 0, 24 * 60});
-  c.services = {{"oil_change", "Oil change", 30}};
-  return c;
-}
-
-struct Slot {
-  int bay;
-  WallTime start;
-};
-
-// Slot k of a grid: 100 bays x 48 half-hours per day, starting on day `day0`.
-Slot slot(int k, WallTime day0) {
-  return {1 + k % 100, day0 + std::chrono::minutes(30 * (k / 100))};
 }
 
 int64_t count(Database &db, const char *table) {
@@ -91,7 +51,8 @@ int64_t count(Database &db, const char *table) {
 }  // namespace
 
 int main(int argc, char **argv) {
-  constexpr const char *kUsage = "usage: storage_bench [customers>0] [lookups>0] [bookings>0]\n";
+  constexpr const char *kUsage =
+      "usage: storage_bench [customers>0] [lookups>0] [bookings>0] [pgbench-seconds>0]\n";
   if (argc > 1 && (std::strcmp(argv[1], "-h") == 0 || std::strcmp(argv[1], "--help") == 0)) {
     std::fputs(kUsage, stdout);
     return 0;
@@ -99,7 +60,8 @@ int main(int argc, char **argv) {
   const int customers = argc > 1 ? std::atoi(argv[1]) : 100000;
   const int lookups = argc > 2 ? std::atoi(argv[2]) : 20000;
   const int bookings = argc > 3 ? std::atoi(argv[3]) : 400;
-  if (argc > 4 || customers < 1 || lookups < 1 || bookings < 1) {
+  const int pgbench_seconds = argc > 4 ? std::atoi(argv[4]) : 5;
+  if (argc > 5 || customers < 1 || lookups < 1 || bookings < 1 || pgbench_seconds < 1) {
     std::fputs(kUsage, stderr);
     return 2;
   }
@@ -297,5 +259,5 @@ int main(int argc, char **argv) {
   db.reset();
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);
-  return 0;
+  return run_postgres_column(customers, lookups, bookings, pgbench_seconds) ? 0 : 1;
 }

@@ -2,39 +2,23 @@
 // overlapping slots: the database must refuse every double booking and keep every accepted one.
 #include <doctest/doctest.h>
 
-#include <spawn.h>
 #include <sys/wait.h>
 
-#include <fstream>
 #include <mutex>
 #include <random>
-#include <sstream>
 #include <thread>
 
+#include "integration/storage/booking_race_support.hpp"
 #include "unit/storage/storage_fixture.hpp"
 #include "voxline/storage/appointment_repository.hpp"
 #include "voxline/storage/customer_repository.hpp"
 
-extern char **environ;
-
 using namespace voxline;
 using voxline::testing::at;
+using voxline::testing::Attempt;
+using voxline::testing::overlaps;
 
 namespace {
-
-struct Attempt {
-  int64_t customer = 0;
-  std::string service;
-  int bay = 0;
-  WallTime start;
-  WallTime end;
-  Status status;
-  int64_t id = 0;
-};
-
-bool overlaps(const Attempt &a, const Attempt &b) {
-  return a.bay == b.bay && a.start < b.end && b.start < a.end;
-}
 
 // Commits `n` customers ("<name>0".., phones "<phone_prefix>0"..) and returns their ids.
 std::vector<int64_t> create_racers(voxline::testing::StorageFixture &f, int n, const std::string &name,
@@ -163,18 +147,10 @@ TEST_CASE(
   std::vector<std::string> reports;
   for (int p = 0; p < kProcesses; ++p) {
     reports.push_back(f.dir.file("worker-" + std::to_string(p) + ".txt"));
-    std::vector<std::string> args = {VOXLINE_STORAGE_BOOKING_WORKER,
-                                     f.dir.file("shop.db"),
-                                     reports.back(),
-                                     std::to_string(customer_ids[static_cast<size_t>(p)]),
-                                     std::to_string(77 + p),
-                                     std::to_string(kAttempts)};
-    std::vector<char *> argv;
-    for (auto &a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    pid_t pid = -1;
-    REQUIRE(posix_spawn(&pid, argv[0], nullptr, nullptr, argv.data(), environ) == 0);
-    pids.push_back(pid);
+    pids.push_back(
+        voxline::testing::spawn_worker({VOXLINE_STORAGE_BOOKING_WORKER, f.dir.file("shop.db"), reports.back(),
+                                        std::to_string(customer_ids[static_cast<size_t>(p)]),
+                                        std::to_string(77 + p), std::to_string(kAttempts)}));
   }
   for (pid_t pid : pids) {
     int status = 0;
@@ -185,26 +161,11 @@ TEST_CASE(
   std::vector<Attempt> accepted;
   std::vector<Attempt> refused;
   for (const std::string &path : reports) {
-    std::ifstream in(path);
-    std::string line;
-    while (std::getline(in, line)) {
-      std::istringstream fields(line);
-      std::string kind;
-      std::string code;
-      Attempt a;
-      long long start_ms = 0;
-      long long end_ms = 0;
-      fields >> kind;
-      if (kind == "ok") {
-        fields >> a.id >> a.bay >> start_ms >> end_ms;
-      } else {
-        fields >> code >> a.bay >> start_ms >> end_ms;
-        REQUIRE_MESSAGE(code == "CONFLICT", line);
-      }
-      a.start = from_unix_ms(start_ms);
-      a.end = from_unix_ms(end_ms);
-      (kind == "ok" ? accepted : refused).push_back(a);
-    }
+    voxline::testing::WorkerReport r = voxline::testing::read_worker_report(path);
+    REQUIRE(r.errors.empty());
+    for (const Attempt &a : r.refused) REQUIRE_MESSAGE(a.code == "CONFLICT", a.code);
+    accepted.insert(accepted.end(), r.accepted.begin(), r.accepted.end());
+    refused.insert(refused.end(), r.refused.begin(), r.refused.end());
   }
   REQUIRE(accepted.size() + refused.size() == kProcesses * kAttempts);
   CHECK(!accepted.empty());
