@@ -4,7 +4,10 @@
 # libvoxline: the package comes from the venv, its metadata version and voxline.version() are
 # VERSION, and a tokenizer counts "hello world" as 2 tokens.
 # -D PYTHON=<python3> -D SOURCE=<bindings/python> -D WORK=<scratch dir> -D VERSION=<project version>
+# [-D IMPORT_ENV=<VAR=value|...>]: set for the import only (a sanitizer runtime to preload: venv
+# creation and pip under a preloaded TSan runtime take minutes).
 cmake_policy(VERSION 3.25)
+string(REPLACE "|" ";" IMPORT_ENV "${IMPORT_ENV}")
 file(REMOVE_RECURSE ${WORK})
 file(MAKE_DIRECTORY ${WORK}/src)
 file(COPY ${SOURCE}/pyproject.toml ${SOURCE}/voxline DESTINATION ${WORK}/src
@@ -25,7 +28,7 @@ set(ENV{PIP_DISABLE_PIP_VERSION_CHECK} 1)
 run("pip install" ${WORK}/venv/bin/python -m pip install --no-build-isolation --no-index --no-deps
   --no-cache-dir ${WORK}/src)
 message(STATUS "${last_output}")
-run("import" ${WORK}/venv/bin/python -c [=[
+run("import" ${CMAKE_COMMAND} -E env ${IMPORT_ENV} ${WORK}/venv/bin/python -c [=[
 import importlib.metadata, os, sys, voxline
 venv = os.path.realpath(sys.prefix)
 assert os.path.realpath(voxline.__file__).startswith(venv + os.sep), voxline.__file__
