@@ -12,23 +12,12 @@
 #include <doctest/doctest.h>
 
 #include "support/redis_server.hpp"
+#include "support/redis_tests_can_run.hpp"
 #include "unit/session_store/session_store_contract.hpp"
 #include "voxline/core/metrics.hpp"
 #include "voxline/storage/redis_session_store.hpp"
 
 namespace voxline::testing {
-
-// True when redis-server exists. Otherwise: under CI=true the test fails; elsewhere it says so
-// loudly (doctest MESSAGE and a banner on stderr) and the caller returns, skipping the test.
-inline bool redis_tests_can_run() {
-  const auto why = RedisServer::unavailable_reason();
-  if (!why) return true;
-  if (in_ci()) FAIL("CI=true and the Redis integration tests cannot run: " << *why);
-  std::fprintf(stderr, "\n**********\n*** WARNING: Redis integration test SKIPPED: %s\n**********\n\n",
-               why->c_str());
-  MESSAGE("SKIPPED: " << *why);
-  return false;
-}
 
 inline RedisSessionStoreOptions store_options(const RedisServer &server, MetricsRegistry &metrics) {
   RedisSessionStoreOptions o;

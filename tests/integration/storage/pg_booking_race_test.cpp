@@ -18,6 +18,7 @@
 #include "integration/storage/booking_race_support.hpp"
 #include "integration/storage/pg_harness.hpp"
 #include "support/redis_server.hpp"
+#include "support/redis_tests_can_run.hpp"
 #include "unit/storage/storage_fixture.hpp"
 #include "voxline/storage/appointment_repository.hpp"
 #include "voxline/storage/customer_repository.hpp"
@@ -33,17 +34,6 @@ constexpr int kProcesses = 4;
 constexpr int kThreads = 8;
 constexpr int kAttempts = 12;  // per thread
 constexpr const char *kPrefix = "vxrace";
-
-// As the Redis tests: a missing redis-server fails under CI=true, else skips loudly.
-bool redis_available() {
-  const auto why = RedisServer::unavailable_reason();
-  if (!why) return true;
-  if (in_ci()) FAIL("CI=true and the Redis integration tests cannot run: " << *why);
-  std::fprintf(stderr, "\n**********\n*** WARNING: Redis integration test SKIPPED: %s\n**********\n\n",
-               why->c_str());
-  MESSAGE("SKIPPED: " << *why);
-  return false;
-}
 
 std::string slot_id(const Attempt &a) {
   return "bay-" + std::to_string(a.bay) + "/" + std::to_string(to_unix_ms(a.start));
@@ -207,7 +197,7 @@ std::chrono::milliseconds wait_no_holds_keys(Race &race, std::chrono::millisecon
 
 TEST_CASE("postgres + redis: 4 processes x 8 threads booking overlapping slots never double-book") {
   PostgresServer *pg = pg_server_or_skip();
-  if (pg == nullptr || !redis_available()) return;
+  if (pg == nullptr || !redis_tests_can_run()) return;
   Race race(*pg);
   std::vector<pid_t> pids;
   for (int p = 0; p < kProcesses; ++p) pids.push_back(race.spawn(p, std::chrono::seconds(60), false));
@@ -262,7 +252,7 @@ TEST_CASE("postgres + redis: 4 processes x 8 threads booking overlapping slots n
 TEST_CASE(
     "postgres + redis: a worker SIGKILLed mid-race holding a slot leaves no booking and no hold behind") {
   PostgresServer *pg = pg_server_or_skip();
-  if (pg == nullptr || !redis_available()) return;
+  if (pg == nullptr || !redis_tests_can_run()) return;
   Race race(*pg);
   const Millis kVictimTtl{3000};
   // Worker 0 starts first and stalls with a live hold and an uncommitted, exclusion-checked row;

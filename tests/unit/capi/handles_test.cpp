@@ -51,7 +51,8 @@ TEST_CASE("a live handle is found with its kind and refused with another kind or
   CHECK(gone.status().message().find("is not live") != std::string::npos);
 }
 
-TEST_CASE("a call that holds the handle keeps it alive past the release, and the end of the call destroys it") {
+TEST_CASE(
+    "a call that holds the handle keeps it alive past the release, and the end of the call destroys it") {
   int destroyed = 0;
   auto probe = std::make_shared<Probe>(&destroyed);
   const Probe *h = probe.get();
