@@ -525,7 +525,7 @@ TEST_CASE("resolver refuses more waiters than max_waiters with QUEUE_FULL") {
 
 TEST_CASE("a resolver shut down with lookups queued answers their waiters with CANCELLED") {
   auto ex = std::make_shared<ThreadExecutor>();
-  Latch answered(3), entered;
+  Latch answered(3), entered, queued;
   std::vector<StatusCode> codes;
   std::mutex mu;
   auto record = [&](Result<Addrs> a) {
@@ -535,10 +535,12 @@ TEST_CASE("a resolver shut down with lookups queued answers their waiters with C
   };
   std::atomic<DnsResolver *> self{nullptr};
   // The running lookup returns only once the destructor has begun (new resolves are CANCELLED),
-  // so the queued lookup can never start before shutdown takes it.
+  // so the queued lookup can never start before shutdown takes it. It probes only after the test
+  // has queued its lookups: probes are waiters too and would fill max_waiters first.
   auto r = std::make_unique<DnsResolver>(DnsOptions{}, [&](const std::string &host) -> Result<Addrs> {
     if (host == "running.example") {
       entered.count_down();
+      queued.wait();
       while (self.load()
                  ->resolve_async("probe.example", Deadline::after(seconds(5)), [](Result<Addrs>) {})
                  .code() != StatusCode::kCancelled)
@@ -551,6 +553,7 @@ TEST_CASE("a resolver shut down with lookups queued answers their waiters with C
   REQUIRE(entered.wait());  // the only thread is inside this lookup
   REQUIRE(r->resolve_async("queued.example", Deadline::after(seconds(5)), record).ok());
   REQUIRE(r->resolve_async("Queued.Example", Deadline::after(seconds(5)), ex, record).ok());
+  queued.count_down();
   r.reset();
   REQUIRE(answered.wait());
   std::lock_guard<std::mutex> lock(mu);
