@@ -23,7 +23,7 @@ struct LoadOptions {
   double seconds = 6;   // measured window
   int clear_every_ms = 2500;
   bool sse = true;
-  int coalesce_us = 0;  // RuntimeOptions::io_coalesce of the voxline runs
+  int coalesce_us = 0;  // RuntimeOptions::io_coalesce of the voxline runs, and the floor's window
   // SSE over TLS + HTTP/2 instead of plain HTTP/1.1 to the sim: the streams' base URL (an
   // nghttpx front, https://localhost:PORT) and the CA file that trusts it; empty = plain.
   std::string sse_base_url;

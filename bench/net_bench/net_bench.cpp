@@ -43,7 +43,8 @@ constexpr const char *kUsage =
     "  --seconds     measured window per run (default 6)\n"
     "  --warmup      seconds after the ramp and the first barge-in before measuring (default 2)\n"
     "  --no-sse      no SSE stream per call\n"
-    "  --coalesce-us the voxline rows' RuntimeOptions::io_coalesce values, comma-separated; c<us> in\n"
+    "  --coalesce-us RuntimeOptions::io_coalesce values for the voxline rows, and the same wake-up\n"
+    "                policy for the floor rows, comma-separated; c<us> in\n"
     "                the client column (default: 0,250: the same load without and with the default window)\n"
     "  --sse-h2      SSE over TLS + HTTP/2 through nghttpx (Debian nghttp2-proxy) in front of the sim,\n"
     "                as an OpenAI endpoint is reached, instead of plain HTTP/1.1 to the sim\n";
@@ -253,7 +254,10 @@ int main(int argc, char **argv) {
           }
         }
       }
-      if (has_section("floor")) {
+      // The floor client under each wake-up policy the voxline rows ran with: like for like.
+      for (int c : coalesce) {
+        if (!has_section("floor")) break;
+        o.coalesce_us = c;
         auto server = bench::ServerChild::start("floor server", {bench::self_exe(), "--floor-server"});
         if (!server.ok()) {
           std::fprintf(stderr, "net_bench: %s\n", server.status().to_string().c_str());

@@ -15,6 +15,8 @@
 #include <thread>
 #include <vector>
 
+#include "net/wake_coalescing.hpp"
+
 namespace voxline::bench {
 namespace {
 
@@ -332,7 +334,7 @@ LoadRow run_floor(const LoadOptions &options, const ServerChild &server) {
   std::thread loop_thread([&] {
     cpu_clock = thread_cpu_clock();
     have_clock = true;
-    uv_run(&c.loop, UV_RUN_DEFAULT);
+    detail::run_coalesced(&c.loop, static_cast<uint64_t>(c.opt.coalesce_us) * 1000);  // as a slot does
   });
   const int want = 2 * options.calls;
   while (c.opened.load() + c.failed.load() < want && now_ms() - start < 60000)
@@ -345,6 +347,7 @@ LoadRow run_floor(const LoadOptions &options, const ServerChild &server) {
       static_cast<int>(1000 * (0.2 + options.clear_every_ms / 1000.0 + 0.5 + options.warmup_s))));
   LoadRow r;
   r.client = "raw libuv TCP (floor)";
+  if (options.coalesce_us > 0) r.client += " c" + std::to_string(options.coalesce_us);
   r.calls = options.calls;
   r.frame_ms = options.frame_ms;
   r.connections = static_cast<size_t>(c.opened.load());
@@ -373,7 +376,8 @@ LoadRow run_floor(const LoadOptions &options, const ServerChild &server) {
   r.server_rss_mb = static_cast<double>(srv_rss) / 1024.0;
   r.errors = c.errors + static_cast<size_t>(c.failed.load());
   char note[96];
-  std::snprintf(note, sizeof note, "ramp %.1fs; no framing, no TLS, no SSE", connect_s);
+  std::snprintf(note, sizeof note, "ramp %.1fs; no framing, no TLS, no SSE",
+                connect_s);
   r.note = note;
   return r;
 }

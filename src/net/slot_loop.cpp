@@ -4,10 +4,8 @@
 
 #include <libwebsockets.h>
 
-#include <cerrno>
 #include <cmath>
 #include <cstring>
-#include <ctime>
 #include <future>
 
 #include "net/deliver.hpp"
@@ -181,20 +179,7 @@ Status SlotLoop::open_loop() {
 }
 
 void SlotLoop::run_until_closed() {
-  const auto window_ns = static_cast<uint64_t>(ctx_->options.io_coalesce.count()) * 1000;
-  if (window_ns == 0) {
-    uv_run(&loop_, UV_RUN_DEFAULT);
-    return;
-  }
-  for (;;) {
-    const uint64_t pass_start = uv_hrtime();
-    if (uv_run(&loop_, UV_RUN_ONCE) == 0) return;
-    const uint64_t nap = coalescing_nap_ns(uv_hrtime() - pass_start, window_ns, uv_backend_timeout(&loop_));
-    if (nap == 0) continue;
-    timespec ts{0, static_cast<long>(nap)};  // nap < window <= 10 ms
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-    }
-  }
+  run_coalesced(&loop_, static_cast<uint64_t>(ctx_->options.io_coalesce.count()) * 1000);
 }
 
 void SlotLoop::run(std::promise<Status> *started) {
