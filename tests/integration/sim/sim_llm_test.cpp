@@ -77,6 +77,8 @@ TEST_CASE("llm stream has a role chunk, content deltas, a finish chunk, a usage 
     CHECK(str(d["model"]) == "gpt-4o");
     if (i == 0) id = str(d["id"]);
     CHECK(str(d["id"]) == id);
+    // As OpenAI does with include_usage: "usage":null on every chunk before the usage chunk.
+    if (i < 6) CHECK((d.HasMember("usage") && d["usage"].IsNull()));
     if (i == 0) {
       CHECK(str(d["choices"][0]["delta"]["role"]) == "assistant");
       CHECK(str(d["choices"][0]["delta"]["content"]).empty());
@@ -217,6 +219,7 @@ TEST_CASE("llm validates requests with OpenAI-shaped 400 errors") {
     CAPTURE(c.body);
     HttpResult r = http_post(chat_url(*sim), c.body, openai_headers());
     CHECK(r.status == 400);
+    CHECK(r.headers["x-request-id"].rfind("req_sim", 0) == 0);  // errors are quoted with it
     json::Document d = parse_json(r.body);
     CHECK(str(d["error"]["type"]) == "invalid_request_error");
     if (*c.param != '\0') CHECK(str(d["error"]["param"]) == c.param);

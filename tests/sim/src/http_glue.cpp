@@ -113,6 +113,10 @@ int Simulator::Impl::respond(HttpConn &c) {
       c.plan = build_sse_response(c.body, *c.scenario, faults);
     }
   }
+  // OpenAI answers every request with an x-request-id, errors included: clients quote it.
+  bool has_request_id = false;
+  for (const auto &h : c.plan.headers) has_request_id = has_request_id || h.first == "x-request-id";
+  if (!has_request_id) c.plan.headers.emplace_back("x-request-id", fmt::format("req_sim{}", llm_serial++));
   c.responding = true;
   c.response_start_ms = now_ms();
   lws_callback_on_writable(c.wsi);

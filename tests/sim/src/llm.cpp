@@ -371,7 +371,8 @@ HttpPlan build_llm_response(std::string_view body, const LlmScript &script,
   const std::string head = fmt::format(
       R"({{"id":{},"object":"chat.completion.chunk","created":{},"model":{},"system_fingerprint":"fp_voxsim",)",
       json::quote(id), ctx.created, json::quote(req.model));
-  const std::string usage_null = script.usage_null ? ",\"usage\":null" : "";
+  // With include_usage, OpenAI puts "usage":null on every chunk before the usage chunk.
+  const std::string usage_null = script.usage_null || req.include_usage ? ",\"usage\":null" : "";
   const double interval_ms = script.tokens_per_second > 0 ? 1000.0 / script.tokens_per_second : 0.0;
   int64_t t = 0;
   double paced = static_cast<double>(script.first_token_delay_ms);
