@@ -131,7 +131,7 @@ class WsConn final : public WsConnection,
   void feed_frames(const uint8_t *data, size_t len);
   void on_established();
   void message_too_big();
-  void protocol_violation(const std::string &why);
+  void protocol_violation(const std::string &why, int close_code = 1002);
   void on_peer_close(const uint8_t *payload, size_t len);
   void rearm();
   void on_deadline();
@@ -203,7 +203,8 @@ class WsConn final : public WsConnection,
   std::optional<WsErrorInfo> pending_error_;  // reported when the close handshake ends
   std::string rx_;
   bool rx_binary_ = false;
-  std::string stash_;  // received bytes not yet parsed: reading is paused
+  bool rx_not_utf8_ = false;  // the text message just received failed UTF-8 validation
+  std::string stash_;         // received bytes not yet parsed: reading is paused
   WsErrorInfo refusal_;
   size_t refusal_body_want_ = 0;
   bool refusal_until_eof_ = false;

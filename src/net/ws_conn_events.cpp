@@ -5,6 +5,7 @@
 
 #include "net/deliver.hpp"
 #include "net/slot_loop.hpp"
+#include "voxline/core/utf8.hpp"
 #include "voxline/net/http_status.hpp"
 
 namespace voxline::detail {
@@ -46,6 +47,7 @@ void WsConn::feed_frames(const uint8_t *data, size_t len) {
   const size_t used = reader_.feed(data, len, *this);
   if (terminal_) return;
   if (reader_.failed()) return protocol_violation(reader_.error_reason());
+  if (rx_not_utf8_) return protocol_violation("a text message is not valid UTF-8", 1007);
   if (used < len && !close_sent_ && pending_error_ == std::nullopt)
     stash_.append(reinterpret_cast<const char *>(data) + used, len - used);
 }
@@ -73,6 +75,11 @@ bool WsConn::on_ws_data(uint8_t opcode, const uint8_t *data, size_t len, bool fi
   }
   rx_.append(reinterpret_cast<const char *>(data), len);
   if (!last) return true;
+  if (!rx_binary_ && !utf8_valid(rx_)) {  // RFC 6455 8.1: fail the connection with 1007
+    rx_.clear();
+    rx_not_utf8_ = true;
+    return false;  // feed_frames fails the connection once the reader has returned
+  }
   msgs_recv_.fetch_add(1, std::memory_order_relaxed);
   bytes_recv_.fetch_add(rx_.size(), std::memory_order_relaxed);
   ctx_.m.ws_bytes_received->inc(rx_.size());
@@ -97,6 +104,8 @@ bool WsConn::on_ws_control(uint8_t opcode, const uint8_t *payload, size_t len) {
 void WsConn::on_peer_close(const uint8_t *payload, size_t len) {
   const int code = len >= 2 ? (payload[0] << 8) | payload[1] : 1005;
   std::string reason = len > 2 ? std::string(reinterpret_cast<const char *>(payload) + 2, len - 2) : "";
+  if (!close_sent_ && !utf8_valid(reason))
+    return protocol_violation("the close reason is not valid UTF-8", 1007);
   if (close_sent_) {
     // The answer to our close frame: the handshake is complete.
     if (stream_) stream_->close();
@@ -134,10 +143,11 @@ void WsConn::message_too_big() {
                             {}});
 }
 
-void WsConn::protocol_violation(const std::string &why) {
-  // No close handshake with a peer that broke the protocol: our 1002, then hang up.
-  close_code_ = 1002;
-  close_reason_ = "protocol error";
+void WsConn::protocol_violation(const std::string &why, int close_code) {
+  // No close handshake with a peer that broke the protocol: our 1002 (1007 for bad UTF-8), then
+  // hang up.
+  close_code_ = close_code;
+  close_reason_ = close_code == 1007 ? "invalid UTF-8" : "protocol error";
   if (!close_sent_) send_close_frame();
   if (stream_) stream_->close(/*after_write=*/true);
   stream_.reset();

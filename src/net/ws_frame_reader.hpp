@@ -14,7 +14,7 @@
 // extension is ever negotiated), unknown opcodes, fragmented or >125-byte control frames, a
 // continuation outside a message, a new message inside one, a 64-bit length with its top bit
 // set, a 1-byte close payload and close codes a peer may not send. Text is not UTF-8 checked
-// here. Message size limits are the sink's (it sees every piece).
+// here (WsConn checks whole text messages: 1007). Message size limits are the sink's (it sees every piece).
 // Threads: one reader belongs to one connection on one thread; no allocation, no locks.
 #pragma once
 

@@ -25,7 +25,9 @@
 // not block: one slow callback delays every connection, stream, timer and task of the slot.
 // Events: on_open at most once, then on_message / on_drain, then exactly one terminal event:
 // on_close (a close handshake happened, started by either side) or on_error (connect or handshake
-// failure, timeout, dropped link, abort, cancellation, runtime shutdown). No callback follows it.
+// failure, timeout, dropped link, abort, cancellation, runtime shutdown, a peer that broke the
+// protocol: PROTOCOL_ERROR after our close 1002, or 1007 for a text message or close reason that
+// is not valid UTF-8, which is never delivered). No callback follows it.
 // Views passed to callbacks are valid only during the call; WsMessage::take() moves the payload
 // out instead.
 // Lifetime: the Runtime holds the connection and the handler until the terminal event returned,

@@ -273,7 +273,10 @@ class SilentListener {
 // and close deadlines. Runs on its own thread; the destructor stops it.
 class HandshakeThenSilentServer {
  public:
-  HandshakeThenSilentServer() {
+  // `after_handshake`: raw bytes (server frames) written right after the 101; when given, the
+  // server keeps reading what the client sends (received()) instead of never reading again.
+  explicit HandshakeThenSilentServer(std::string after_handshake = {})
+      : after_handshake_(std::move(after_handshake)) {
     fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in a{};
     a.sin_family = AF_INET;
@@ -292,6 +295,11 @@ class HandshakeThenSilentServer {
     ::close(fd_);
   }
   int port() const { return port_; }
+  // What the client sent after the handshake (only with `after_handshake`).
+  std::string received() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return received_;
+  }
   // Resets the accepted connection (RST) and waits until that happened.
   bool reset_connection(std::chrono::milliseconds d = 2000ms) {
     reset_requested_ = true;
@@ -337,6 +345,18 @@ class HandshakeThenSilentServer {
         std::string("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n") +
         "Connection: Upgrade\r\nSec-WebSocket-Accept: " + reinterpret_cast<const char *>(accept) + "\r\n\r\n";
     if (::write(client_, resp.data(), resp.size()) < 0) return;
+    if (!after_handshake_.empty()) {
+      if (::write(client_, after_handshake_.data(), after_handshake_.size()) < 0) return;
+      while (!stop_) {
+        pollfd c{client_, POLLIN, 0};
+        if (::poll(&c, 1, 20) <= 0) continue;
+        ssize_t n = ::read(client_, buf, sizeof buf);
+        if (n <= 0) return;
+        std::lock_guard<std::mutex> lock(mu_);
+        received_.append(buf, static_cast<size_t>(n));
+      }
+      return;
+    }
     while (!stop_) {  // never read again
       if (reset_requested_ && !reset_done_) {
         linger hard{1, 0};  // close with RST instead of FIN
@@ -353,6 +373,9 @@ class HandshakeThenSilentServer {
   int port_ = 0;
   std::atomic<bool> stop_{false};
   std::atomic<bool> reset_requested_{false}, reset_done_{false};
+  const std::string after_handshake_;
+  std::mutex mu_;
+  std::string received_;
   std::thread thread_;
 };
 

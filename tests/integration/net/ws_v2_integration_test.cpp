@@ -549,3 +549,73 @@ TEST_CASE("2000 concurrent websockets on one slot all open, exchange a message a
   CHECK(rt->active_websockets() == 0);
   CHECK(slot->load() == 0);
 }
+
+namespace {
+
+// The close code of the first (masked) close frame a client sent in `bytes`, or -1.
+int client_close_code(const std::string &bytes) {
+  size_t i = 0;
+  while (i + 6 <= bytes.size()) {
+    const auto op = static_cast<uint8_t>(bytes[i]) & 0x0F;
+    const size_t len = static_cast<uint8_t>(bytes[i + 1]) & 0x7F;  // client control frames: < 126
+    if (len >= 126 || i + 6 + len > bytes.size()) return -1;
+    const char *mask = &bytes[i + 2];
+    if (op == 0x8 && len >= 2) {
+      const auto b0 = static_cast<uint8_t>(bytes[i + 6] ^ mask[0]),
+                 b1 = static_cast<uint8_t>(bytes[i + 7] ^ mask[1]);
+      return (b0 << 8) | b1;
+    }
+    i += 6 + len;
+  }
+  return -1;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "a text message that is not valid UTF-8 fails the connection with close 1007 and is never delivered") {
+  // A valid text message first, then "(A" after a lone 0xC3 lead byte: invalid in the second.
+  const std::string frames = std::string("\x81\x02ok", 4) + std::string("\x81\x03\xC3\x28\x41", 5);
+  HandshakeThenSilentServer server(frames);
+  MetricsRegistry m;
+  auto rt = start_runtime(m);
+  WsConnectOptions o;
+  o.url = "ws://127.0.0.1:" + std::to_string(server.port()) + "/utf8";
+  auto rec = std::make_shared<WsRecorder>();
+  auto conn = open_on(*rt->pick_slot(), o, rec);
+  REQUIRE(rec->wait_terminal(3000ms));
+  REQUIRE(rec->error_info().has_value());
+  CHECK(rec->error_info()->status.code() == StatusCode::kProtocolError);
+  CHECK_MESSAGE(rec->error_info()->status.message().find("UTF-8") != std::string::npos,
+                rec->error_info()->status.to_string());
+  REQUIRE(rec->messages().size() == 1);
+  CHECK(rec->messages()[0].second == "ok");
+  CHECK(eventually([&] { return client_close_code(server.received()) == 1007; }));
+}
+
+TEST_CASE("a close frame whose reason is not valid UTF-8 is answered with 1007") {
+  HandshakeThenSilentServer server(std::string("\x88\x03\x03\xE8\xFF", 5));  // 1000 + a 0xFF byte
+  MetricsRegistry m;
+  auto rt = start_runtime(m);
+  WsConnectOptions o;
+  o.url = "ws://127.0.0.1:" + std::to_string(server.port()) + "/utf8-close";
+  auto rec = std::make_shared<WsRecorder>();
+  auto conn = open_on(*rt->pick_slot(), o, rec);
+  REQUIRE(rec->wait_terminal(3000ms));
+  REQUIRE(rec->error_info().has_value());
+  CHECK(rec->error_info()->status.code() == StatusCode::kProtocolError);
+  CHECK(eventually([&] { return client_close_code(server.received()) == 1007; }));
+}
+
+TEST_CASE("binary messages are never UTF-8 checked") {
+  HandshakeThenSilentServer server(std::string("\x82\x02\xFF\xFE", 4));
+  MetricsRegistry m;
+  auto rt = start_runtime(m);
+  WsConnectOptions o;
+  o.url = "ws://127.0.0.1:" + std::to_string(server.port()) + "/binary";
+  auto rec = std::make_shared<WsRecorder>();
+  auto conn = open_on(*rt->pick_slot(), o, rec);
+  REQUIRE(rec->wait_messages(1));
+  CHECK(rec->messages()[0].second == std::string("\xFF\xFE", 2));
+  CHECK(rec->terminal_count() == 0);
+}
