@@ -2,7 +2,11 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <new>
 #include <optional>
 #include <string>
@@ -423,4 +427,34 @@ TEST_CASE("chat stream decoder allocates nothing per chunk once its buffers are 
     CHECK(g_allocations == 0);
     CHECK(dec.completion().content == first);
   }
+}
+
+TEST_CASE("chat stream decoder gives each recorded stream of the fuzz corpus the outcome its name says") {
+  // <name>.txt: truncated_* end truncated; these feed errors; every other stream ends normally.
+  const std::vector<std::string> feed_errors = {"malformed_json", "mistyped_content", "error_in_stream",
+                                                "data_after_done", "deep_nesting"};
+  size_t files = 0;
+  for (const auto &entry : std::filesystem::directory_iterator(VOXLINE_CHAT_STREAM_CORPUS_DIR)) {
+    const std::string name = entry.path().stem().string();
+    std::ifstream in(entry.path(), std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    SseParser parser;
+    std::vector<SseEvent> events;
+    REQUIRE(parser.feed(bytes, events).ok());
+    std::vector<std::string> payloads;
+    for (const auto &e : events) payloads.push_back(e.data);
+    const Decoded d = decode(payloads);
+    INFO(name);
+    ++files;
+    if (name.rfind("truncated_", 0) == 0) {
+      CHECK(d.feed.ok());
+      CHECK(d.end.detail_as<ChatStreamTruncated>() != nullptr);
+    } else if (std::find(feed_errors.begin(), feed_errors.end(), name) != feed_errors.end()) {
+      CHECK_FALSE(d.feed.ok());
+    } else {
+      CHECK_MESSAGE(d.end.ok(), d.end.to_string());
+      for (const auto &call : d.c.tool_calls) CHECK_FALSE(call.id.empty());
+    }
+  }
+  CHECK(files >= 15);
 }
