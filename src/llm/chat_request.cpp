@@ -37,6 +37,25 @@ void str(Writer &w, std::string_view v) {
   if (!w.String(v.data(), static_cast<rapidjson::SizeType>(v.size()))) w.utf8_ok = false;
 }
 
+void optional_text(Writer &w, std::string_view k, std::string_view v) {
+  if (v.empty()) return;
+  key(w, k);
+  str(w, v);
+}
+void optional_bool(Writer &w, std::string_view k, const std::optional<bool> &v) {
+  if (!v) return;
+  key(w, k);
+  w.Bool(*v);
+}
+// Opens {"type":"function","function":{ ; the caller closes both objects.
+void open_function(Writer &w) {
+  w.StartObject();
+  key(w, "type");
+  w.String("function");
+  key(w, "function");
+  w.StartObject();
+}
+
 bool valid_function_name(std::string_view name) {
   if (name.empty() || name.size() > 64) return false;
   for (char c : name)
@@ -100,10 +119,7 @@ Status write_message(Writer &w, const ChatMessage &m, size_t i) {
     str(w, *m.content);
   else
     w.Null();
-  if (!m.name.empty()) {
-    key(w, "name");
-    str(w, m.name);
-  }
+  optional_text(w, "name", m.name);
   if (m.role == ChatRole::kTool) {
     key(w, "tool_call_id");
     str(w, m.tool_call_id);
@@ -122,7 +138,7 @@ Status write_message(Writer &w, const ChatMessage &m, size_t i) {
       key(w, "type");
       w.String("function");
       key(w, "function");
-      w.StartObject();
+      w.StartObject();  // the id comes before "type", so open_function() does not fit
       key(w, "name");
       str(w, c.name);
       key(w, "arguments");
@@ -141,25 +157,15 @@ Status write_tool(Writer &w, const ToolDefinition &t, size_t i) {
   if (!valid_function_name(t.name))
     return invalid_argument(
         fmt::format("{}: invalid function name '{}' (want [a-zA-Z0-9_-], 1..64)", at, t.name));
-  w.StartObject();
-  key(w, "type");
-  w.String("function");
-  key(w, "function");
-  w.StartObject();
+  open_function(w);
   key(w, "name");
   str(w, t.name);
-  if (!t.description.empty()) {
-    key(w, "description");
-    str(w, t.description);
-  }
+  optional_text(w, "description", t.description);
   if (!t.parameters_json.empty()) {
     key(w, "parameters");
     VOXLINE_RETURN_IF_ERROR(write_schema(w, t.parameters_json, at + ".parameters"));
   }
-  if (t.strict) {
-    key(w, "strict");
-    w.Bool(*t.strict);
-  }
+  optional_bool(w, "strict", t.strict);
   w.EndObject();
   w.EndObject();
   return Status::Ok();
@@ -180,11 +186,7 @@ Status write_tool_choice(Writer &w, const ChatRequest &r) {
       for (const ToolDefinition &t : r.tools) known = known || t.name == tc.function;
       if (!known)
         return invalid_argument("tool_choice names function '" + tc.function + "' that is not in tools");
-      w.StartObject();
-      key(w, "type");
-      w.String("function");
-      key(w, "function");
-      w.StartObject();
+      open_function(w);
       key(w, "name");
       str(w, tc.function);
       w.EndObject();
@@ -218,10 +220,7 @@ Status write_response_format(Writer &w, const ResponseFormat &f) {
     str(w, f.schema_name);
     key(w, "schema");
     VOXLINE_RETURN_IF_ERROR(write_schema(w, f.schema_json, "response_format.json_schema.schema"));
-    if (f.strict) {
-      key(w, "strict");
-      w.Bool(*f.strict);
-    }
+    optional_bool(w, "strict", f.strict);
     w.EndObject();
   }
   w.EndObject();
@@ -297,20 +296,14 @@ Status render_chat_request(const ChatRequest &r, std::string &out, const ChatRen
     key(w, opt.legacy_max_tokens ? "max_tokens" : "max_completion_tokens");
     w.Int64(*r.max_completion_tokens);
   }
-  if (r.parallel_tool_calls && opt.send_parallel_tool_calls) {
-    key(w, "parallel_tool_calls");
-    w.Bool(*r.parallel_tool_calls);
-  }
+  if (opt.send_parallel_tool_calls) optional_bool(w, "parallel_tool_calls", r.parallel_tool_calls);
   VOXLINE_RETURN_IF_ERROR(write_tool_choice(w, r));
   VOXLINE_RETURN_IF_ERROR(write_response_format(w, r.response_format));
   if (r.seed) {
     key(w, "seed");
     w.Int64(*r.seed);
   }
-  if (!r.user.empty()) {
-    key(w, "user");
-    str(w, r.user);
-  }
+  optional_text(w, "user", r.user);
   key(w, "messages");
   w.StartArray();
   for (size_t i = 0; i < r.messages.size(); ++i) VOXLINE_RETURN_IF_ERROR(write_message(w, r.messages[i], i));
