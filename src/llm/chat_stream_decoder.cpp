@@ -52,9 +52,10 @@ Status ChatStreamDecoder::fail(Status s) {
   return s;
 }
 
-Status ChatStreamDecoder::feed(std::string_view data, ChatStreamDelta &out) {
+Status ChatStreamDecoder::feed(std::string_view data, ChatStreamDelta &out, std::string_view event) {
   if (!error_.ok()) return error_;
   out = ChatStreamDelta{};
+  if (event == "error") return fail(status_from_error_body(0, data, {}));
   if (done_) return fail(protocol_error("chat stream payload after [DONE]"));
   if (trim(data) == "[DONE]") {
     done_ = true;

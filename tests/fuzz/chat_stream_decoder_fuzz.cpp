@@ -27,7 +27,7 @@ Run run(voxline::ChatStreamDecoder &dec, const std::vector<voxline::SseEvent> &e
   Run r;
   voxline::ChatStreamDelta d;
   for (const voxline::SseEvent &e : events) {
-    r.feed = dec.feed(e.data, d);
+    r.feed = dec.feed(e.data, d, e.event);
     if (!r.feed.ok()) break;
     r.content.append(d.content.data(), d.content.size());
     r.refusal.append(d.refusal.data(), d.refusal.size());

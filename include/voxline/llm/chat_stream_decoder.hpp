@@ -73,9 +73,9 @@ class VOXLINE_API ChatStreamDecoder {
 
   // Decodes one payload into `out` (overwritten). PROTOCOL_ERROR for malformed JSON, a mistyped
   // known field, data after [DONE], fragments or text after finish_reason, or a limit; an
-  // "error" object gives that API error. After an error every feed() returns the same error
-  // until reset().
-  Status feed(std::string_view data, ChatStreamDelta &out);
+  // "error" object, or an SSE event named "error" (`event`, SseEvent::event), gives that API
+  // error. After an error every feed() returns the same error until reset().
+  Status feed(std::string_view data, ChatStreamDelta &out, std::string_view event = "message");
 
   // Call at end of input. OK when [DONE] and a finish_reason arrived; otherwise PROTOCOL_ERROR
   // "truncated chat stream ..." carrying a ChatStreamTruncated, never a normal end. After a

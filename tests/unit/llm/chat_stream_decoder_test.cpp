@@ -369,6 +369,18 @@ TEST_CASE("chat stream decoder turns an error object in the stream into that API
   CHECK(d.end == d.feed);
 }
 
+TEST_CASE("chat stream decoder turns an SSE event named error into an API error, JSON or not") {
+  ChatStreamDecoder dec;
+  ChatStreamDelta d;
+  REQUIRE(dec.feed(content("Fri"), d).ok());
+  const Status s = dec.feed(R"({"error":{"message":"overloaded","type":"server_error"}})", d, "error");
+  CHECK(s.code() == StatusCode::kUnavailable);
+  CHECK(s.message() == "error in stream type=server_error: overloaded");
+  CHECK(dec.finish() == s);
+  dec.reset();
+  CHECK(dec.feed("upstream went away", d, "error").message() == "error in stream: upstream went away");
+}
+
 TEST_CASE("chat stream decoder ignores Azure's empty first chunk and other choices") {
   const Decoded d = decode({
       R"({"id":"","object":"","created":0,"model":"","choices":[],"prompt_filter_results":[{"prompt_index":0,"content_filter_results":{}}]})",
@@ -431,8 +443,8 @@ TEST_CASE("chat stream decoder allocates nothing per chunk once its buffers are 
 
 TEST_CASE("chat stream decoder gives each recorded stream of the fuzz corpus the outcome its name says") {
   // <name>.txt: truncated_* end truncated; these feed errors; every other stream ends normally.
-  const std::vector<std::string> feed_errors = {"malformed_json", "mistyped_content", "error_in_stream",
-                                                "data_after_done", "deep_nesting"};
+  const std::vector<std::string> feed_errors = {"malformed_json",  "mistyped_content", "error_in_stream",
+                                                "data_after_done", "deep_nesting",     "error_event"};
   size_t files = 0;
   for (const auto &entry : std::filesystem::directory_iterator(VOXLINE_CHAT_STREAM_CORPUS_DIR)) {
     const std::string name = entry.path().stem().string();
@@ -441,9 +453,13 @@ TEST_CASE("chat stream decoder gives each recorded stream of the fuzz corpus the
     SseParser parser;
     std::vector<SseEvent> events;
     REQUIRE(parser.feed(bytes, events).ok());
-    std::vector<std::string> payloads;
-    for (const auto &e : events) payloads.push_back(e.data);
-    const Decoded d = decode(payloads);
+    Decoded d;
+    ChatStreamDecoder dec;
+    ChatStreamDelta delta;
+    for (const auto &e : events)
+      if (d.feed = dec.feed(e.data, delta, e.event); !d.feed.ok()) break;
+    d.end = dec.finish();
+    d.c = dec.completion();
     INFO(name);
     ++files;
     if (name.rfind("truncated_", 0) == 0) {
