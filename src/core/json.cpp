@@ -59,21 +59,47 @@ const Value *member(const Value &obj, std::string_view key, Status *err) {
   return v;
 }
 
-}  // namespace
-
-Result<Document> parse(std::string_view text, const ParseLimits &limits) {
+Status check_limits(std::string_view text, const ParseLimits &limits) {
   if (text.size() > limits.max_bytes)
     return invalid_argument(
         fmt::format("JSON of {} bytes exceeds the {} byte limit", text.size(), limits.max_bytes));
-  VOXLINE_RETURN_IF_ERROR(check_depth(text, limits.max_depth));
-  Document doc;
+  return check_depth(text, limits.max_depth);
+}
+
+// Parses `text` into `doc` (any allocator) with the flags and error text every caller shares.
+template <typename Doc>
+Status parse_into(std::string_view text, const ParseLimits &limits, Doc &doc) {
+  VOXLINE_RETURN_IF_ERROR(check_limits(text, limits));
   constexpr unsigned kFlags = rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag;
-  doc.Parse<kFlags>(text.data(), text.size());
+  doc.template Parse<kFlags>(text.data(), text.size());
   if (doc.HasParseError()) {
     return invalid_argument(fmt::format("invalid JSON at offset {}: {}", doc.GetErrorOffset(),
                                         rapidjson::GetParseError_En(doc.GetParseError())));
   }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<Document> parse(std::string_view text, const ParseLimits &limits) {
+  Document doc;
+  VOXLINE_RETURN_IF_ERROR(parse_into(text, limits, doc));
   return Result<Document>(std::move(doc));
+}
+
+ReusableParser::ReusableParser(size_t buffer_bytes)
+    : value_buffer_(new char[buffer_bytes]),
+      stack_buffer_(new char[buffer_bytes]),
+      value_pool_(value_buffer_.get(), buffer_bytes),
+      stack_pool_(stack_buffer_.get(), buffer_bytes),
+      doc_(&value_pool_, 1024, &stack_pool_) {}
+
+Result<const Value *> ReusableParser::parse(std::string_view text, const ParseLimits &limits) {
+  doc_.SetNull();  // the old DOM lives in the pool cleared next
+  value_pool_.Clear();
+  stack_pool_.Clear();
+  VOXLINE_RETURN_IF_ERROR(parse_into(text, limits, doc_));
+  return static_cast<const Value *>(&doc_);
 }
 
 const char *type_name(const Value &v) noexcept {

@@ -13,6 +13,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -35,6 +36,27 @@ struct ParseLimits {
 // offset and RapidJSON's reason: INVALID_ARGUMENT for local input such as config, callers that
 // parse peer data map it to PROTOCOL_ERROR with with_context().
 VOXLINE_API Result<Document> parse(std::string_view text, const ParseLimits &limits = {});
+
+// Parses documents one after another into the same fixed buffers, so a stream of small documents
+// (SSE chunks) costs no allocation per document; a larger one borrows heap chunks that the next
+// parse frees. Same checks and errors as parse(). The Value returned lives until the next parse()
+// or the parser's destruction. Not copyable or movable; one thread at a time.
+class VOXLINE_API ReusableParser {
+ public:
+  explicit ReusableParser(size_t buffer_bytes = 16u << 10);
+  ReusableParser(const ReusableParser &) = delete;
+  ReusableParser &operator=(const ReusableParser &) = delete;
+
+  Result<const Value *> parse(std::string_view text, const ParseLimits &limits = {});
+
+ private:
+  using Pool = rapidjson::MemoryPoolAllocator<rapidjson::CrtAllocator>;
+  std::unique_ptr<char[]> value_buffer_;
+  std::unique_ptr<char[]> stack_buffer_;
+  Pool value_pool_;
+  Pool stack_pool_;  // the parser's own stack: its frees are no-ops, so it never reallocates
+  rapidjson::GenericDocument<rapidjson::UTF8<>, Pool, Pool> doc_;
+};
 
 // "null", "bool", "object", "array", "string", "number".
 VOXLINE_API const char *type_name(const Value &v) noexcept;

@@ -168,3 +168,29 @@ TEST_CASE("randomly mutated documents never crash the parser or getters") {
   CHECK(parsed > 100);
   CHECK(refused > 100);
 }
+
+TEST_CASE("ReusableParser parses document after document into its buffers with parse()'s checks") {
+  json::ReusableParser parser(512);  // small, so the large document below borrows heap chunks
+  std::string big = R"({"items":[)";
+  for (int i = 0; i < 2000; ++i) big += (i ? ",\"" : "\"") + std::to_string(i) + "-item-with-a-longer-text\"";
+  big += "]}";
+  for (int round = 0; round < 3; ++round) {
+    auto small = parser.parse(R"({"a":"one","n":1})");
+    REQUIRE(small.ok());
+    CHECK(*json::get_string(**small, "a") == "one");
+    auto large = parser.parse(big);
+    REQUIRE(large.ok());
+    const json::Value &items = (**large)["items"];
+    REQUIRE(items.Size() == 2000);
+    CHECK(json::view(items[1999]) == "1999-item-with-a-longer-text");
+  }
+  auto bad = parser.parse(R"({"a":)");
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.status().message().find("invalid JSON at offset 5") != std::string::npos);
+  CHECK(parser.parse("\"\xC3(\"").status().code() == StatusCode::kInvalidArgument);
+  CHECK(parser.parse("[[[1]]]", json::ParseLimits{64, 2}).status().message().find("nested deeper than 2") !=
+        std::string::npos);
+  auto after_error = parser.parse("[true]");
+  REQUIRE(after_error.ok());
+  CHECK((**after_error)[0].IsTrue());
+}

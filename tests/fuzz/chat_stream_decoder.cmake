@@ -1,0 +1,1 @@
+voxline_add_fuzzer(chat_stream_decoder LIBS voxline::llm)
