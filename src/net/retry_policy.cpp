@@ -56,7 +56,8 @@ RetryDecision RetryPolicy::decide(const Status &failure, int attempts_made, cons
     d.reason = "not retried: the stream already delivered data to the caller";
     return d;
   }
-  const bool transient = hints.server_should_retry.value_or(is_transient(failure));
+  const bool transient = hints.server_should_retry.value_or(
+      is_transient(failure) || (options_.retry_conflict && failure.code() == StatusCode::kConflict));
   if (!transient) {
     d.reason = std::string("not retried: ") + status_code_name(failure.code()) + " is not transient";
     return d;

@@ -36,6 +36,8 @@ struct RetryOptions {
   Duration base_delay = std::chrono::milliseconds(500);
   Duration max_delay = std::chrono::seconds(8);
   Duration max_server_delay = std::chrono::seconds(60);  // a longer Retry-After is not waited for
+  // CONFLICT (HTTP 409) is transient too: OpenAI answers it for a lock timeout, and its SDKs retry it.
+  bool retry_conflict = false;
 };
 
 // What the caller knows about the failed attempt.
@@ -60,7 +62,8 @@ class VOXLINE_API RetryPolicy {
   explicit RetryPolicy(RetryOptions options = {}, Random random = {}, MetricsRegistry *metrics = nullptr);
 
   // `attempts_made` counts attempts so far (1 after the first failure). Retries only transient
-  // failures (UNAVAILABLE, TIMEOUT, RATE_LIMITED) unless the server said x-should-retry; never
+  // failures (UNAVAILABLE, TIMEOUT, RATE_LIMITED; CONFLICT with retry_conflict) unless the server
+  // said x-should-retry; never
   // after the first byte, past max_attempts, or when the delay would pass `deadline`.
   RetryDecision decide(const Status &failure, int attempts_made, const RetryHints &hints,
                        const Deadline &deadline = Deadline::infinite()) const;

@@ -77,6 +77,20 @@ TEST_CASE("retry policy does not retry permanent errors unless the server says x
   CHECK(!p.decide(unavailable("503"), 1, no).retry);
 }
 
+TEST_CASE(
+    "retry policy retries CONFLICT (409) only with retry_conflict, and never past x-should-retry: false") {
+  RetryPolicy plain(opts(), [] { return 0.1; });
+  CHECK(!plain.decide(conflict("409"), 1, {}).retry);
+  RetryOptions o = opts();
+  o.retry_conflict = true;
+  RetryPolicy openai(o, [] { return 0.1; });
+  CHECK(openai.decide(conflict("409"), 1, {}).retry);
+  CHECK(!openai.decide(invalid_argument("400"), 1, {}).retry);
+  RetryHints no;
+  no.server_should_retry = false;
+  CHECK(!openai.decide(conflict("409"), 1, no).retry);
+}
+
 TEST_CASE("retry policy waits exactly the server delay and refuses one longer than max_server_delay") {
   RetryPolicy p(opts(), [] { return 0.9; });
   RetryHints h;
