@@ -367,6 +367,34 @@ VOXLINE_C_API voxline_status voxline_runtime_create(voxline_runtime **out,
 /* Sets *slots to the number of slot threads the runtime runs. Any thread. Since 0.1. */
 VOXLINE_C_API voxline_status voxline_runtime_slot_count(const voxline_runtime *rt, int *slots);
 
+/* Returns the metrics the runtime reports into as a new NUL-terminated JSON string in *json:
+ * {"counters":{"voxline_net_timeouts_total{phase=\"dns\"}":0,...},"gauges":{...},"histograms":
+ * {"name{labels}":{"count":..,"sum":..,"p50":..,"p90":..,"p99":..}}}. A runtime created here
+ * reports into the process-wide registry, so the values add up every runtime of the process
+ * and include the library's own counters (voxline_log_dropped_total, ...). The caller owns *json
+ * (NULL after a failure) and releases it with voxline_string_free. VOXLINE_E_INVALID_ARGUMENT for
+ * a NULL or released runtime or a NULL json. Any thread. Since 0.2. */
+VOXLINE_C_API voxline_status voxline_runtime_metrics_json(const voxline_runtime *rt, char **json);
+
+/* The same metrics as voxline_runtime_metrics_json, as Prometheus text exposition format 0.0.4
+ * ("# HELP", "# TYPE" and sample lines) in a new NUL-terminated string in *text, ready to serve
+ * on a /metrics endpoint. The caller owns *text (NULL after a failure) and releases it with
+ * voxline_string_free. Any thread. Since 0.2. */
+VOXLINE_C_API voxline_status voxline_runtime_metrics_prometheus(const voxline_runtime *rt, char **text);
+
+/* Probes the runtime within `timeout_ms` (<= 0: 1 s) and returns the health report as a new JSON
+ * string in *json (format of voxline_database_health_json) with the checks "core.clock" (the
+ * monotonic and wall clocks), "net.slot.<i>" per slot thread (a task posted to it ran) and
+ * "net.dns" (the resolver answered "localhost", possibly from its cache). Every probe starts at
+ * once and the call never waits past the timeout: a slot blocked by a host callback, a slot whose
+ * task queue is full and a resolver stuck in a lookup each give "ok":false with the reason in
+ * "detail", and the call is still VOXLINE_OK. The caller owns *json (NULL after a failure) and
+ * releases it with voxline_string_free. VOXLINE_E_INVALID_ARGUMENT for a NULL or released
+ * runtime, a NULL json or a timeout over one day. Any thread; called from a runtime thread (a
+ * callback) it blocks that slot while it waits, so prefer a host thread. Since 0.2. */
+VOXLINE_C_API voxline_status voxline_runtime_health_json(const voxline_runtime *rt, int64_t timeout_ms,
+                                                         char **json);
+
 /* Stops the runtime: ends every live connection, runs no pending task, joins its threads, and
  * releases it. NULL does nothing; destroying twice is guarded unless a newer runtime got the
  * same address. Blocks until the threads have exited, unless a call on the runtime is still

@@ -35,7 +35,7 @@ globals().update({cls.__name__: cls for cls in _ERRORS.values()})
 
 
 def version() -> str:
-    """The library version string, e.g. "0.1.0"."""
+    """The library version string, e.g. "0.2.0"."""
     return _ffi.lib.voxline_version().decode("utf-8")
 
 
