@@ -6,9 +6,13 @@
  * this boundary: one thrown inside a call comes back as VOXLINE_E_INTERNAL (VOXLINE_E_QUEUE_FULL
  * when memory ran out) with its text in voxline_last_error_message().
  *
- * Logging: the library writes WARN and ERROR lines to stderr ("<UTC time> <LEVEL> [component]
- * message", secrets redacted) until the host calls voxline_log_set_sink; passing NULL silences
- * it. voxline_log_set_level changes the threshold.
+ * Logging: nothing is ever printed to stderr or stdout. From the first call into this API (any
+ * function that returns voxline_status) until the host calls voxline_log_set_sink, every log line the library
+ * emits (WARN and ERROR by default) is dropped and counted in the metric
+ * voxline_log_dropped_total{level="warn"|...} (read it with voxline_runtime_metrics_json); call
+ * voxline_log_set_sink first to receive them (secrets redacted), or with NULL to discard them uncounted.
+ * voxline_log_set_level changes the threshold. (Since 0.2; in 0.1 the lines went to stderr until a sink was
+ * set.)
  *
  *   if (voxline_log_set_level(VOXLINE_LOG_INFO) != VOXLINE_OK)
  *     fprintf(stderr, "voxline: %s\n", voxline_last_error_message());
@@ -111,8 +115,9 @@ typedef struct voxline_log_record {
  * back into voxline. */
 typedef void (*voxline_log_fn)(const voxline_log_record *record, void *user_data);
 
-/* Sends every log line of the library (the process-wide logger) to `fn` from now on; fn NULL
- * discards every line, which silences the library. `user_data` is passed to `fn` untouched.
+/* Sends every log line of the library (the process-wide logger) to `fn` from now on, instead of
+ * dropping and counting it (the default, see "Logging" above); fn NULL discards every line
+ * without counting it. `user_data` is passed to `fn` untouched.
  * `user_data_free` (may be NULL) runs once with `user_data` when no call into `fn` can happen
  * any more: after a later voxline_log_set_sink replaced this sink and every call already in
  * flight returned, possibly on a logging thread; right away when `fn` is NULL or this call

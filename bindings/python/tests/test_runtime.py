@@ -2,6 +2,7 @@
 
 import os
 import sys
+import tempfile
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
@@ -67,6 +68,25 @@ class RuntimeTest(unittest.TestCase):
             with self.assertRaises(voxline.InvalidArgumentError) as ctx:
                 rt.health(timeout_ms=2 * 24 * 3600 * 1000)
         self.assertIn("timeout_ms", str(ctx.exception))
+
+    def test_library_warnings_are_dropped_and_counted_never_printed_to_stderr(self):
+        key = 'voxline_log_dropped_total{level="warn"}'
+        with voxline.Runtime() as rt, tempfile.TemporaryFile() as captured:
+            before = rt.metrics_json()["counters"][key]
+            sys.stderr.flush()
+            saved = os.dup(2)
+            os.dup2(captured.fileno(), 2)
+            try:
+                with voxline.SessionStore("redis://127.0.0.1:1") as store:  # nothing listens on port 1
+                    with self.assertRaises(voxline.UnavailableError):
+                        store.get("call-1", timeout_ms=500)  # the refused connect logs one WARN line
+            finally:
+                os.dup2(saved, 2)
+                os.close(saved)
+            after = rt.metrics_json()["counters"][key]
+            captured.seek(0)
+            self.assertEqual(captured.read(), b"")
+        self.assertEqual(after, before + 1)
 
 
 if __name__ == "__main__":
