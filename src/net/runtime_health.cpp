@@ -1,11 +1,11 @@
 #include "voxline/net/runtime_health.hpp"
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <memory>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -77,9 +77,11 @@ void probe_slot(Slot &slot, size_t i, const std::shared_ptr<Answers> &answers) {
 void probe_dns(DnsResolver &resolver, size_t i, const std::shared_ptr<Answers> &answers,
                const Deadline &deadline) {
   const SteadyTime start = answers->clock.now();
-  auto inline_answer = std::make_shared<std::atomic<bool>>(true);  // false once resolve_async returned
+  // An answer on the calling thread came inline, from the cache; a lookup answers on a resolver thread.
+  const std::thread::id caller = std::this_thread::get_id();
   Status asked = resolver.resolve_async(
-      kProbeHost, deadline, [answers, i, start, inline_answer](Result<std::vector<std::string>> r) {
+      kProbeHost, deadline, [answers, i, start, caller](Result<std::vector<std::string>> r) {
+        const bool cached = std::this_thread::get_id() == caller;
         answers->answer(i, start, [&](double ms) {
           if (!r.ok()) {
             return HealthCheck{"net.dns", false,
@@ -87,11 +89,10 @@ void probe_dns(DnsResolver &resolver, size_t i, const std::shared_ptr<Answers> &
           }
           return HealthCheck{"net.dns", true,
                              fmt::format("resolved {} to {}{}", kProbeHost, addresses(*r),
-                                         *inline_answer ? " (from the cache)" : ""),
+                                         cached ? " (from the cache)" : ""),
                              ms};
         });
       });
-  *inline_answer = false;  // the callback ran inline (before this line) or runs on a resolver thread
   if (!asked.ok()) {
     answers->answer(i, start, [&](double ms) {
       return HealthCheck{"net.dns", false,
