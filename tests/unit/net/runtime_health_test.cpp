@@ -21,12 +21,16 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// A gate the test opens; waiters give up after 10 s so a failing test never wedges a thread.
+// A gate the test opens (or its destruction breaks); waiters hold the future, not the gate, and
+// give up after 10 s, so a failing test never wedges a thread or leaves it a dangling reference.
 struct Gate {
   std::promise<void> p;
   std::shared_future<void> f = p.get_future().share();
-  void wait() const { f.wait_for(10s); }
   void open() { p.set_value(); }
+  // A task that blocks its thread until the gate opens.
+  auto blocker() const {
+    return [f = f] { f.wait_for(10s); };
+  }
 };
 
 struct Fixture {
@@ -82,7 +86,7 @@ TEST_CASE("a healthy runtime passes: each slot runs a posted task and the resolv
 TEST_CASE("a slot blocked by a long task fails its check within the deadline; the others pass") {
   Fixture fx(2);
   Gate gate;
-  REQUIRE(fx.rt->slot(1)->post([&gate] { gate.wait(); }).ok());
+  REQUIRE(fx.rt->slot(1)->post(gate.blocker()).ok());
   const SteadyTime start = Clock::system().now();
   const HealthReport r = runtime_health_report(*fx.rt, Deadline::after(300ms));
   const double took = ms_since(start);
@@ -104,8 +108,8 @@ TEST_CASE("a slot blocked by a long task fails its check within the deadline; th
 TEST_CASE("two blocked slots cost one timeout, not two") {
   Fixture fx(2);
   Gate gate;
-  REQUIRE(fx.rt->slot(0)->post([&gate] { gate.wait(); }).ok());
-  REQUIRE(fx.rt->slot(1)->post([&gate] { gate.wait(); }).ok());
+  REQUIRE(fx.rt->slot(0)->post(gate.blocker()).ok());
+  REQUIRE(fx.rt->slot(1)->post(gate.blocker()).ok());
   const SteadyTime start = Clock::system().now();
   const HealthReport r = runtime_health_report(*fx.rt, Deadline::after(400ms));
   CHECK(ms_since(start) < 780);
@@ -120,9 +124,9 @@ TEST_CASE("a slot whose task queue is full fails at once with QUEUE_FULL") {
   Gate gate;
   std::promise<void> running;
   REQUIRE(fx.rt->slot(0)
-              ->post([&] {
+              ->post([&running, block = gate.blocker()] {
                 running.set_value();
-                gate.wait();
+                block();
               })
               .ok());
   // Once the blocking task runs (it left the queue), kQueue more tasks fill every place.
@@ -140,8 +144,8 @@ TEST_CASE("a slot whose task queue is full fails at once with QUEUE_FULL") {
 
 TEST_CASE("a resolver stuck in a lookup fails net.dns within the deadline") {
   Gate gate;
-  Fixture fx(1, [&gate](const std::string &) -> Result<std::vector<std::string>> {
-    gate.wait();
+  Fixture fx(1, [block = gate.blocker()](const std::string &) -> Result<std::vector<std::string>> {
+    block();
     return std::vector<std::string>{"127.0.0.1"};
   });
   const SteadyTime start = Clock::system().now();
@@ -193,7 +197,7 @@ TEST_CASE("runtime_health_probe folds the report into one HealthRegistry check n
   CHECK(require_check(good, "net.runtime").detail == "2 slots and the resolver answered");
 
   Gate gate;
-  REQUIRE(fx.rt->slot(1)->post([&gate] { gate.wait(); }).ok());
+  REQUIRE(fx.rt->slot(1)->post(gate.blocker()).ok());
   const HealthReport bad = health.run();
   const HealthCheck &c = require_check(bad, "net.runtime");
   CHECK(!c.ok);
