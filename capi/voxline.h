@@ -7,12 +7,12 @@
  * when memory ran out) with its text in voxline_last_error_message().
  *
  * Logging: nothing is ever printed to stderr or stdout. From the first call into this API (any
- * function that returns voxline_status) until the host calls voxline_log_set_sink, every log line the library
- * emits (WARN and ERROR by default) is dropped and counted in the metric
- * voxline_log_dropped_total{level="warn"|...} (read it with voxline_runtime_metrics_json); call
- * voxline_log_set_sink first to receive them (secrets redacted), or with NULL to discard them uncounted.
- * voxline_log_set_level changes the threshold. (Since 0.2; in 0.1 the lines went to stderr until a sink was
- * set.)
+ * function that returns voxline_status) until the host calls voxline_log_set_sink, every log
+ * line the library emits (WARN and ERROR by default) is dropped and counted in the metric
+ * voxline_log_dropped_total{level="warn"|...} (read it with voxline_runtime_metrics_json). Call
+ * voxline_log_set_sink to receive the lines (secrets redacted), or with NULL to discard them
+ * uncounted; voxline_log_set_level changes the threshold. (Since 0.2; in 0.1 the lines went to
+ * stderr until a sink was set.)
  *
  *   if (voxline_log_set_level(VOXLINE_LOG_INFO) != VOXLINE_OK)
  *     fprintf(stderr, "voxline: %s\n", voxline_last_error_message());

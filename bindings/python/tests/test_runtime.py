@@ -43,7 +43,8 @@ class RuntimeTest(unittest.TestCase):
 
     def test_metrics_count_what_the_runtime_did(self):
         def dns_answers(m):
-            return m["counters"]["voxline_net_dns_lookups_total"] + m["counters"]["voxline_net_dns_cache_hits_total"]
+            counters = m["counters"]
+            return counters["voxline_net_dns_lookups_total"] + counters["voxline_net_dns_cache_hits_total"]
 
         with voxline.Runtime() as rt:
             before = rt.metrics_json()
