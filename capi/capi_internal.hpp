@@ -1,6 +1,7 @@
 // File: capi_internal.hpp
-// What every C entry point shares: guard() (the exception firewall), the StatusCode ->
-// voxline_status mapping and the thread-local message behind voxline_last_error_message().
+// What every C entry point shares: guard() (the exception firewall, and the place where the
+// boundary's log policy is applied on first use), the StatusCode -> voxline_status mapping and
+// the thread-local message behind voxline_last_error_message().
 // Internal to capi/; never installed.
 //
 //   extern "C" voxline_status voxline_x_do(voxline_x *x) {
@@ -40,10 +41,19 @@ const char *last_error_message() noexcept;
 // What the catch blocks of guard() record; returns the code they chose.
 voxline_status set_error_from_current_exception() noexcept;
 
+// Style rule 9 (nothing printed crosses the boundary): on the first call, replaces the process
+// logger's stderr sink with one that drops each line and counts it in voxline_log_dropped_total
+// {level=...} (MetricsRegistry::global()), until the host sets its own with voxline_log_set_sink.
+// Runs once per process (log.cpp); later calls cost one check. C++ users who never enter the C
+// ABI keep the stderr default; a program mixing both has a sink set through C++ before its first
+// C call replaced too, so it sets its sink after that call (or through voxline_log_set_sink).
+void apply_boundary_log_policy() noexcept;
+
 // Runs `fn` (returning Status or voxline_status) and converts its result into a voxline_status;
 // a failure's message goes to the thread-local slot. No exception leaves guard().
 template <typename Fn>
 voxline_status guard(Fn &&fn) noexcept {
+  apply_boundary_log_policy();  // before `fn`, which may log (or set the host's sink)
   try {
     using R = std::invoke_result_t<Fn>;
     if constexpr (std::is_same_v<R, voxline_status>) {

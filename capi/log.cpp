@@ -1,12 +1,15 @@
 // C ABI: the host's log sink and level for the process-wide logger.
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "capi_internal.hpp"
 #include "voxline/core/log.hpp"
+#include "voxline/core/metrics.hpp"
 
 static_assert(static_cast<int>(voxline::LogLevel::kTrace) == VOXLINE_LOG_TRACE, "C and C++ levels differ");
 static_assert(static_cast<int>(voxline::LogLevel::kWarn) == VOXLINE_LOG_WARN, "C and C++ levels differ");
@@ -47,7 +50,38 @@ struct HostSink {
   }
 };
 
+// The sink of a C ABI process whose host has not set one: counts each line per level, writes none.
+voxline::LogSink dropping_sink() {
+  static constexpr const char *kLevels[] = {"trace", "debug", "info", "warn", "error"};
+  std::array<voxline::Counter *, 5> dropped{};
+  for (size_t i = 0; i < dropped.size(); ++i) {
+    dropped[i] = &voxline::MetricsRegistry::global().counter(
+        "voxline_log_dropped_total",
+        "Log lines dropped because the host set no log sink (voxline_log_set_sink)", {{"level", kLevels[i]}});
+  }
+  return [dropped](const voxline::LogRecord &r) {
+    const auto i = static_cast<size_t>(r.level);
+    if (i < dropped.size()) dropped[i]->inc();
+  };
+}
+
+std::once_flag g_boundary_policy;
+
 }  // namespace
+
+namespace voxline::capi {
+
+void apply_boundary_log_policy() noexcept {
+  try {
+    // A host sink set later replaces this one; one set earlier is impossible, because
+    // voxline_log_set_sink itself runs under guard(), so this comes first.
+    std::call_once(g_boundary_policy, [] { default_logger().set_sink(dropping_sink()); });
+  } catch (...) {
+    // Out of memory: not marked done, so the next call tries again; nothing else to report.
+  }
+}
+
+}  // namespace voxline::capi
 
 extern "C" voxline_status voxline_log_set_sink(voxline_log_fn fn, void *user_data,
                                                void (*user_data_free)(void *user_data)) {

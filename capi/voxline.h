@@ -6,9 +6,13 @@
  * this boundary: one thrown inside a call comes back as VOXLINE_E_INTERNAL (VOXLINE_E_QUEUE_FULL
  * when memory ran out) with its text in voxline_last_error_message().
  *
- * Logging: the library writes WARN and ERROR lines to stderr ("<UTC time> <LEVEL> [component]
- * message", secrets redacted) until the host calls voxline_log_set_sink; passing NULL silences
- * it. voxline_log_set_level changes the threshold.
+ * Logging: nothing is ever printed to stderr or stdout. From the first call into this API (any
+ * function that returns voxline_status) until the host calls voxline_log_set_sink, every log
+ * line the library emits (WARN and ERROR by default) is dropped and counted in the metric
+ * voxline_log_dropped_total{level="warn"|...} (read it with voxline_runtime_metrics_json). Call
+ * voxline_log_set_sink to receive the lines (secrets redacted), or with NULL to discard them
+ * uncounted; voxline_log_set_level changes the threshold. (Since 0.2; in 0.1 the lines went to
+ * stderr until a sink was set.)
  *
  *   if (voxline_log_set_level(VOXLINE_LOG_INFO) != VOXLINE_OK)
  *     fprintf(stderr, "voxline: %s\n", voxline_last_error_message());
@@ -111,8 +115,9 @@ typedef struct voxline_log_record {
  * back into voxline. */
 typedef void (*voxline_log_fn)(const voxline_log_record *record, void *user_data);
 
-/* Sends every log line of the library (the process-wide logger) to `fn` from now on; fn NULL
- * discards every line, which silences the library. `user_data` is passed to `fn` untouched.
+/* Sends every log line of the library (the process-wide logger) to `fn` from now on, instead of
+ * dropping and counting it (the default, see "Logging" above); fn NULL discards every line
+ * without counting it. `user_data` is passed to `fn` untouched.
  * `user_data_free` (may be NULL) runs once with `user_data` when no call into `fn` can happen
  * any more: after a later voxline_log_set_sink replaced this sink and every call already in
  * flight returned, possibly on a logging thread; right away when `fn` is NULL or this call
@@ -366,6 +371,34 @@ VOXLINE_C_API voxline_status voxline_runtime_create(voxline_runtime **out,
 
 /* Sets *slots to the number of slot threads the runtime runs. Any thread. Since 0.1. */
 VOXLINE_C_API voxline_status voxline_runtime_slot_count(const voxline_runtime *rt, int *slots);
+
+/* Returns the metrics the runtime reports into as a new NUL-terminated JSON string in *json:
+ * {"counters":{"voxline_net_timeouts_total{phase=\"dns\"}":0,...},"gauges":{...},"histograms":
+ * {"name{labels}":{"count":..,"sum":..,"p50":..,"p90":..,"p99":..}}}. A runtime created here
+ * reports into the process-wide registry, so the values add up every runtime of the process
+ * and include the library's own counters (voxline_log_dropped_total, ...). The caller owns *json
+ * (NULL after a failure) and releases it with voxline_string_free. VOXLINE_E_INVALID_ARGUMENT for
+ * a NULL or released runtime or a NULL json. Any thread. Since 0.2. */
+VOXLINE_C_API voxline_status voxline_runtime_metrics_json(const voxline_runtime *rt, char **json);
+
+/* The same metrics as voxline_runtime_metrics_json, as Prometheus text exposition format 0.0.4
+ * ("# HELP", "# TYPE" and sample lines) in a new NUL-terminated string in *text, ready to serve
+ * on a /metrics endpoint. The caller owns *text (NULL after a failure) and releases it with
+ * voxline_string_free. Any thread. Since 0.2. */
+VOXLINE_C_API voxline_status voxline_runtime_metrics_prometheus(const voxline_runtime *rt, char **text);
+
+/* Probes the runtime within `timeout_ms` (<= 0: 1 s) and returns the health report as a new JSON
+ * string in *json (format of voxline_database_health_json) with the checks "core.clock" (the
+ * monotonic and wall clocks), "net.slot.<i>" per slot thread (a task posted to it ran) and
+ * "net.dns" (the resolver answered "localhost", possibly from its cache). Every probe starts at
+ * once and the call never waits past the timeout: a slot blocked by a host callback, a slot whose
+ * task queue is full and a resolver stuck in a lookup each give "ok":false with the reason in
+ * "detail", and the call is still VOXLINE_OK. The caller owns *json (NULL after a failure) and
+ * releases it with voxline_string_free. VOXLINE_E_INVALID_ARGUMENT for a NULL or released
+ * runtime, a NULL json or a timeout over one day. Any thread; called from a runtime thread (a
+ * callback) it blocks that slot while it waits, so prefer a host thread. Since 0.2. */
+VOXLINE_C_API voxline_status voxline_runtime_health_json(const voxline_runtime *rt, int64_t timeout_ms,
+                                                         char **json);
 
 /* Stops the runtime: ends every live connection, runs no pending task, joins its threads, and
  * releases it. NULL does nothing; destroying twice is guarded unless a newer runtime got the

@@ -90,6 +90,20 @@ function(voxline_add_doctest name)
   set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES ${ctest_file})
 endfunction()
 
+# voxline_add_c99_executable(<target> <source>...)
+# A strict C99 program (-std=c99 -Wall -Wextra -pedantic -Werror) linked against libvoxline.so
+# alone, as a C host uses the C ABI: the C examples and the C programs under tests/capi.
+function(voxline_add_c99_executable target)
+  add_executable(${target} ${ARGN})
+  target_link_libraries(${target} PRIVATE voxline::voxline)
+  set_target_properties(${target} PROPERTIES C_STANDARD 99 C_STANDARD_REQUIRED ON C_EXTENSIONS OFF)
+  target_compile_options(${target} PRIVATE -Wall -Wextra -pedantic -Werror)
+  if(VOXLINE_SANITIZE)
+    # The UBSan C++ runtime (vptr checks inside libvoxline) is only linked by the C++ driver.
+    set_target_properties(${target} PROPERTIES LINKER_LANGUAGE CXX)
+  endif()
+endfunction()
+
 # voxline_add_usage_test(<program target>)
 # Registers "usage.<target>": --help prints usage to stdout and exits 0; an unknown flag exits 2
 # with the usage on stderr and nothing on stdout.

@@ -417,6 +417,99 @@ static void test_session_store(void) {
   voxline_session_store_close(NULL);
 }
 
+/* The value after "<key>": in a metrics JSON object, or -1 when the key is absent. */
+static long long metric_value(const char *json, const char *key) {
+  char quoted[256];
+  const char *at;
+  snprintf(quoted, sizeof quoted, "\"%s\":", key);
+  at = json != NULL ? strstr(json, quoted) : NULL;
+  return at != NULL ? strtoll(at + strlen(quoted), NULL, 10) : -1;
+}
+
+/* DNS answers the runtimes of this process gave so far (lookups plus cache hits), -1 if unknown. */
+static long long dns_answers(const voxline_runtime *rt) {
+  char *json = NULL;
+  long long lookups, hits;
+  if (voxline_runtime_metrics_json(rt, &json) != VOXLINE_OK) return -1;
+  lookups = metric_value(json, "voxline_net_dns_lookups_total");
+  hits = metric_value(json, "voxline_net_dns_cache_hits_total");
+  voxline_string_free(json);
+  return lookups < 0 || hits < 0 ? -1 : lookups + hits;
+}
+
+/* Metrics and health of a live runtime, read as JSON and Prometheus text. */
+static void test_runtime_metrics_and_health(void) {
+  voxline_runtime *rt = NULL;
+  voxline_runtime_options o;
+  char *json = NULL;
+  char *text = NULL;
+  long long before, after;
+
+  voxline_runtime_options_init(&o, VOXLINE_RUNTIME_OPTIONS_VERSION);
+  o.slots = 2;
+  CHECK(voxline_runtime_create(&rt, &o) == VOXLINE_OK && rt != NULL);
+
+  /* gauges the runtime registers at start, and the resolver's counters */
+  CHECK(voxline_runtime_metrics_json(rt, &json) == VOXLINE_OK && json != NULL);
+  CHECK(json != NULL && strncmp(json, "{\"counters\":{", 13) == 0 && strstr(json, "\"gauges\":{") != NULL);
+  CHECK(metric_value(json, "voxline_net_ws_connections_open") == 0);
+  CHECK(metric_value(json, "voxline_net_http_streams_open") == 0);
+  voxline_string_free(json);
+  json = NULL;
+
+  /* health: every slot ran a posted task and the resolver answered localhost */
+  before = dns_answers(rt);
+  CHECK(before >= 0);
+  CHECK(voxline_runtime_health_json(rt, 5000, &json) == VOXLINE_OK && json != NULL);
+  CHECK(json != NULL && strncmp(json, "{\"ok\":true,", 11) == 0);
+  CHECK(json != NULL && strstr(json, "\"component\":\"net.slot.0\",\"ok\":true") != NULL &&
+        strstr(json, "\"component\":\"net.slot.1\",\"ok\":true") != NULL &&
+        strstr(json, "\"component\":\"net.dns\",\"ok\":true") != NULL &&
+        strstr(json, "\"component\":\"core.clock\",\"ok\":true") != NULL &&
+        strstr(json, "net.slot.2") == NULL);
+  if (json != NULL && strstr(json, "\"ok\":false") != NULL) fprintf(stderr, "health: %s\n", json);
+  voxline_string_free(json);
+  json = NULL;
+  /* the probe's lookup shows in the metrics it just read */
+  after = dns_answers(rt);
+  CHECK(after == before + 1);
+  CHECK(voxline_runtime_health_json(rt, 0, &json) == VOXLINE_OK && strstr(json, "\"ok\":true") != NULL);
+  voxline_string_free(json);
+  json = NULL;
+  CHECK(dns_answers(rt) == after + 1);
+
+  CHECK(voxline_runtime_metrics_prometheus(rt, &text) == VOXLINE_OK && text != NULL);
+  CHECK(text != NULL && strstr(text, "# TYPE voxline_net_dns_lookups_total counter\n") != NULL &&
+        strstr(text, "\nvoxline_net_ws_connections_open 0\n") != NULL);
+  voxline_string_free(text);
+  text = NULL;
+
+  /* misuse */
+  CHECK_FAILS(voxline_runtime_metrics_json(NULL, &json), VOXLINE_E_INVALID_ARGUMENT, "NULL runtime handle");
+  CHECK(json == NULL);
+  CHECK_FAILS(voxline_runtime_metrics_json(rt, NULL), VOXLINE_E_INVALID_ARGUMENT, "NULL output");
+  CHECK_FAILS(voxline_runtime_metrics_prometheus(NULL, &text), VOXLINE_E_INVALID_ARGUMENT, "NULL runtime");
+  CHECK(text == NULL);
+  CHECK_FAILS(voxline_runtime_metrics_prometheus(rt, NULL), VOXLINE_E_INVALID_ARGUMENT, "NULL output");
+  CHECK_FAILS(voxline_runtime_health_json(NULL, 100, &json), VOXLINE_E_INVALID_ARGUMENT, "NULL runtime");
+  CHECK(json == NULL);
+  CHECK_FAILS(voxline_runtime_health_json(rt, 100, NULL), VOXLINE_E_INVALID_ARGUMENT, "NULL json");
+  CHECK_FAILS(voxline_runtime_health_json(rt, 1000LL * 3600 * 24 * 2, &json), VOXLINE_E_INVALID_ARGUMENT,
+              "timeout_ms");
+  CHECK(json == NULL);
+  {
+    voxline_tokenizer *tok = NULL;
+    CHECK(voxline_tokenizer_open(&tok, "o200k_base") == VOXLINE_OK);
+    CHECK_FAILS(voxline_runtime_metrics_json((const voxline_runtime *)(void *)tok, &json),
+                VOXLINE_E_INVALID_ARGUMENT, "not a runtime");
+    voxline_tokenizer_free(tok);
+  }
+  voxline_runtime_destroy(rt);
+  CHECK_FAILS(voxline_runtime_health_json(rt, 100, &json), VOXLINE_E_INVALID_ARGUMENT, "is not live");
+  CHECK_FAILS(voxline_runtime_metrics_json(rt, &json), VOXLINE_E_INVALID_ARGUMENT, "is not live");
+  CHECK(json == NULL);
+}
+
 static void test_runtime(void) {
   voxline_runtime *rt = NULL;
   voxline_runtime *two = NULL;
@@ -539,6 +632,7 @@ int main(void) {
   }
   test_session_store();
   test_runtime();
+  test_runtime_metrics_and_health();
   test_release_during_calls(dir);
 
   /* the SQLite file and its WAL side files; the directory itself */

@@ -15,6 +15,10 @@ Every error raised for a failed C call is a VoxlineError subclass (NotFoundError
 InvalidArgumentError, ...) carrying the status `code` and voxline_last_error_message() as its
 text. Handles are context managers; a closed handle raises InvalidArgumentError.
 The library is found through $VOXLINE_LIBRARY, beside this package, or the system loader path.
+
+Logging: the library never prints to stderr. Its log lines (WARN and above by default; see
+set_log_level) are dropped and counted in the metric voxline_log_dropped_total{level=...}, which
+Runtime.metrics_json()["counters"] shows; this package does not install a log sink.
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ globals().update({cls.__name__: cls for cls in _ERRORS.values()})
 
 
 def version() -> str:
-    """The library version string, e.g. "0.1.0"."""
+    """The library version string, e.g. "0.2.0"."""
     return _ffi.lib.voxline_version().decode("utf-8")
 
 

@@ -110,6 +110,9 @@ _DECLS = {
     "voxline_runtime_options_init": ([ctypes.POINTER(RuntimeOptions), ctypes.c_uint], _status),
     "voxline_runtime_create": ([_pp, ctypes.POINTER(RuntimeOptions)], _status),
     "voxline_runtime_slot_count": ([_p, ctypes.POINTER(ctypes.c_int)], _status),
+    "voxline_runtime_metrics_json": ([_p, _char_pp], _status),
+    "voxline_runtime_metrics_prometheus": ([_p, _char_pp], _status),
+    "voxline_runtime_health_json": ([_p, ctypes.c_int64, _char_pp], _status),
     "voxline_runtime_destroy": ([_p], None),
 }
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import ctypes
-from typing import Optional
+import json as _json
+from typing import Any, Dict, Optional
 
 from . import _ffi
 from ._errors import check
@@ -16,7 +17,10 @@ class Runtime(Handle):
 
         with voxline.Runtime(slots=2) as rt:
             assert rt.slot_count == 2
-    """
+            assert rt.health()["ok"]
+            gauges = rt.metrics_json()["gauges"]     # {"voxline_net_ws_connections_open": 0, ...}
+
+    Thread-safety: every method may run on several threads at once."""
 
     def __init__(self, slots: Optional[int] = None) -> None:
         super().__init__()
@@ -35,3 +39,26 @@ class Runtime(Handle):
         n = ctypes.c_int()
         check(_ffi.lib.voxline_runtime_slot_count(self._handle(), ctypes.byref(n)))
         return n.value
+
+    def metrics_json(self) -> Dict[str, Any]:
+        """The metrics the runtime reports into (the process-wide registry), parsed:
+        {"counters": {"name{label=\"v\"}": int, ...}, "gauges": {...}, "histograms":
+        {"name": {"count": .., "sum": .., "p50": .., "p90": .., "p99": ..}}}."""
+        out = ctypes.c_void_p()
+        check(_ffi.lib.voxline_runtime_metrics_json(self._handle(), ctypes.byref(out)))
+        return _json.loads(_ffi.take_string(out))
+
+    def metrics_prometheus(self) -> str:
+        """The same metrics as Prometheus text exposition format 0.0.4, for a /metrics endpoint."""
+        out = ctypes.c_void_p()
+        check(_ffi.lib.voxline_runtime_metrics_prometheus(self._handle(), ctypes.byref(out)))
+        return _ffi.take_string(out)
+
+    def health(self, timeout_ms: int = 0) -> Dict[str, Any]:
+        """Probes every slot thread (a posted task must run) and the DNS resolver within
+        timeout_ms (0 = 1 s) and returns the report: {"ok": bool, "version": str, "checks":
+        [{"component": "core.clock" | "net.slot.<i>" | "net.dns", "ok": ..., "detail": ...,
+        "latency_ms": ...}]}. A blocked slot is "ok": False, never a hang or an exception."""
+        out = ctypes.c_void_p()
+        check(_ffi.lib.voxline_runtime_health_json(self._handle(), timeout_ms, ctypes.byref(out)))
+        return _json.loads(_ffi.take_string(out))

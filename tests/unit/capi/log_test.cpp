@@ -1,5 +1,6 @@
 // Logging through the C ABI and the default sink: where lines go by default, and that one call
-// in C or in C++ silences the library.
+// in C or in C++ silences the library. What a C host gets before it sets a sink (dropped and
+// counted) needs a process that never set one: tests/capi/capi_log_policy_test.c.
 #include <doctest/doctest.h>
 
 #include <fcntl.h>
@@ -68,8 +69,12 @@ void log_both_levels() {
 
 }  // namespace
 
-TEST_CASE("by default the library writes WARN and above to stderr") {
-  const std::string err = capture_stderr(log_both_levels);
+TEST_CASE("a C++ Logger still starts with the stderr sink: only the C ABI drops by default") {
+  voxline::Logger logger;
+  const std::string err = capture_stderr([&] {
+    VOXLINE_LOG_INFO(logger, "net", "info line {}", 1);
+    VOXLINE_LOG_WARN(logger, "net", "warn line {}", 2);
+  });
   CHECK(err.find("WARN  [net] warn line 2\n") != std::string::npos);
   CHECK(err.find("info line") == std::string::npos);
 }
