@@ -1,5 +1,7 @@
 #include "voxline/speech/stt_messages.hpp"
 
+#include <cmath>
+
 #include "decode_frame.hpp"
 #include "voxline/core/json.hpp"
 
@@ -19,9 +21,21 @@ Result<int> channel_of(const Value &msg, std::string_view key) {
   return first.GetInt();
 }
 
+// RapidJSON turns a number beyond the double range ("2e308") into infinity; no time or confidence
+// may be infinite, so such a field is refused like a mistyped one.
+Result<double> finite(double v, std::string_view key) {
+  if (!std::isfinite(v)) return invalid_argument("field '" + std::string(key) + "' is not a finite number");
+  return v;
+}
+
+Result<double> required_double(const Value &obj, std::string_view key) {
+  VOXLINE_ASSIGN_OR_RETURN(double v, json::get_double(obj, key));
+  return finite(v, key);
+}
+
 Result<double> optional_double(const Value &obj, std::string_view key) {
   VOXLINE_ASSIGN_OR_RETURN(std::optional<double> v, json::get_optional_double(obj, key));
-  return v.value_or(0.0);
+  return finite(v.value_or(0.0), key);
 }
 
 Result<bool> optional_bool(const Value &obj, std::string_view key) {
@@ -38,8 +52,8 @@ Result<SttWord> word_of(const Value &w) {
   SttWord out;
   VOXLINE_ASSIGN_OR_RETURN(std::string_view word, json::get_string(w, "word"));
   out.word = std::string(word);
-  VOXLINE_ASSIGN_OR_RETURN(out.start, json::get_double(w, "start"));
-  VOXLINE_ASSIGN_OR_RETURN(out.end, json::get_double(w, "end"));
+  VOXLINE_ASSIGN_OR_RETURN(out.start, required_double(w, "start"));
+  VOXLINE_ASSIGN_OR_RETURN(out.end, required_double(w, "end"));
   VOXLINE_ASSIGN_OR_RETURN(out.confidence, optional_double(w, "confidence"));
   VOXLINE_ASSIGN_OR_RETURN(std::optional<std::string_view> punct,
                            json::get_optional_string(w, "punctuated_word"));
@@ -80,14 +94,14 @@ Result<SttEvent> results_of(const Value &msg) {
 
 Result<SttEvent> speech_started_of(const Value &msg) {
   SttSpeechStarted s;
-  VOXLINE_ASSIGN_OR_RETURN(s.timestamp, json::get_double(msg, "timestamp"));
+  VOXLINE_ASSIGN_OR_RETURN(s.timestamp, required_double(msg, "timestamp"));
   VOXLINE_ASSIGN_OR_RETURN(s.channel, channel_of(msg, "channel"));
   return SttEvent(s);
 }
 
 Result<SttEvent> utterance_end_of(const Value &msg) {
   SttUtteranceEnd u;
-  VOXLINE_ASSIGN_OR_RETURN(u.last_word_end, json::get_double(msg, "last_word_end"));
+  VOXLINE_ASSIGN_OR_RETURN(u.last_word_end, required_double(msg, "last_word_end"));
   VOXLINE_ASSIGN_OR_RETURN(u.channel, channel_of(msg, "channel"));
   return SttEvent(u);
 }

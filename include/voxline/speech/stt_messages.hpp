@@ -18,7 +18,7 @@
 // type gives UnknownMessage. Required fields: Results needs channel.alternatives (the first
 // alternative is used; an empty list is an empty transcript) with its transcript; each word needs
 // word, start and end; SpeechStarted needs timestamp; UtteranceEnd needs last_word_end. Other
-// fields default when absent but must have the right type when present.
+// fields default when absent but must have the right type when present; numbers must be finite.
 // Ownership: events own their strings. Thread-safety: one thread at a time per decoder.
 #pragma once
 

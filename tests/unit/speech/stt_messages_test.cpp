@@ -186,8 +186,17 @@ TEST_CASE("malformed frames become kMalformed errors that say what is wrong") {
   CHECK(expect_malformed(d, std::string(40, '[') + std::string(40, ']'))
             .status.message()
             .find("nested deeper") != std::string::npos);
-  CHECK(d.counters().malformed == 14);
-  CHECK(d.counters().frames == 14);
+  // Found by the fuzzer: a number beyond the double range parses as infinity.
+  CHECK(
+      expect_malformed(
+          d,
+          R"({"type":"Results","channel":{"alternatives":[{"transcript":"a","words":[{"word":"a","start":1,"end":2.881e308}]}]}})")
+          .status.message() == "Deepgram STT Results message: words[0]: field 'end' is not a finite number");
+  CHECK(expect_malformed(d, R"({"type":"SpeechStarted","timestamp":-2.881e308})")
+            .status.message()
+            .find("'timestamp' is not a finite") != std::string::npos);
+  CHECK(d.counters().malformed == 16);
+  CHECK(d.counters().frames == 16);
 }
 
 TEST_CASE("control messages are the exact JSON text frames Deepgram expects") {
