@@ -1,5 +1,7 @@
 #include "voxline/speech/server_message.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "decode_frame.hpp"
@@ -15,21 +17,32 @@ std::string string_member(const json::Value &msg, std::string_view key) {
   return v != nullptr && v->IsString() ? std::string(json::view(*v)) : std::string();
 }
 
-// True when `family` followed by an optional '-' and a digit occurs in `text`, ASCII case-insensitively.
-bool has_id_family(std::string_view text, std::string_view family) noexcept {
-  for (size_t i = 0; i + family.size() < text.size(); ++i) {
-    if (!istarts_with(text.substr(i), family)) continue;
-    size_t j = i + family.size();
-    if (text[j] == '-' && j + 1 < text.size()) ++j;
-    if (text[j] >= '0' && text[j] <= '9') return true;
-  }
-  return false;
+bool is_digit(char c) noexcept {
+  return c >= '0' && c <= '9';
 }
 }  // namespace
 
-StatusCode status_for_payload_id(std::string_view text) noexcept {
-  if (has_id_family(text, "data")) return StatusCode::kInvalidArgument;
-  if (has_id_family(text, "net")) return StatusCode::kUnavailable;
+std::string find_payload_id(std::string_view text) {
+  static constexpr std::string_view kFamilies[] = {"DATA", "NET", "BIG", "MESSAGE"};
+  for (size_t i = 0; i < text.size(); ++i) {
+    for (std::string_view family : kFamilies) {
+      if (!istarts_with(text.substr(i), family)) continue;
+      size_t j = i + family.size();
+      if (j < text.size() && text[j] == '-') ++j;
+      if (j + 4 > text.size()) continue;
+      const std::string_view digits = text.substr(j, 4);
+      if (!std::all_of(digits.begin(), digits.end(), is_digit)) continue;
+      if (j + 4 < text.size() && is_digit(text[j + 4])) continue;  // not exactly four digits
+      return std::string(family) + "-" + std::string(digits);
+    }
+  }
+  return {};
+}
+
+StatusCode status_for_payload_id(std::string_view text) {
+  const std::string id = find_payload_id(text);
+  if (id.rfind("DATA-", 0) == 0) return StatusCode::kInvalidArgument;
+  if (id.rfind("NET-", 0) == 0) return StatusCode::kUnavailable;
   return StatusCode::kProtocolError;
 }
 

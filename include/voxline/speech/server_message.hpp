@@ -58,11 +58,15 @@ struct DecodeCounters {
   uint64_t warnings = 0;       // ServerWarning events
 };
 
-// The Status code for a Deepgram payload id, matched case-insensitively on its family with or
-// without the dash ("DATA-0000", "data0000", a close reason ending in https://dpgr.am/net0001):
-// DATA: INVALID_ARGUMENT (undecodable audio or message); NET: UNAVAILABLE (network or timeout,
-// worth a reconnect); BIG and MESSAGE: PROTOCOL_ERROR (we sent something too large or malformed);
-// anything else: PROTOCOL_ERROR.
-VOXLINE_API StatusCode status_for_payload_id(std::string_view id_or_text) noexcept;
+// The first Deepgram payload id in `text`, in its canonical form ("NET-0001"), or "" when there is
+// none. Families DATA, NET, BIG and MESSAGE with exactly four digits are recognised in any case,
+// with or without the dash, so both "DATA-0000" and a close reason ending in
+// "https://dpgr.am/net0001" are found.
+VOXLINE_API std::string find_payload_id(std::string_view text);
+
+// The Status code for the payload id in `text` (find_payload_id): DATA: INVALID_ARGUMENT
+// (undecodable audio or message); NET: UNAVAILABLE (network or timeout, worth a reconnect); BIG,
+// MESSAGE or no id: PROTOCOL_ERROR (we sent something too large or malformed, or we cannot tell).
+VOXLINE_API StatusCode status_for_payload_id(std::string_view text);
 
 }  // namespace voxline::speech

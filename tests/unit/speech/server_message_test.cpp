@@ -20,3 +20,15 @@ TEST_CASE("payload ids map by family, with or without the dash and in any case")
   CHECK(status_for_payload_id("net") == StatusCode::kProtocolError);
   CHECK(status_for_payload_id("net-") == StatusCode::kProtocolError);
 }
+
+TEST_CASE("find_payload_id returns the canonical id of exactly four digits, or nothing") {
+  using voxline::speech::find_payload_id;
+  CHECK(find_payload_id("DATA-0000") == "DATA-0000");
+  CHECK(find_payload_id("See https://dpgr.am/net0001") == "NET-0001");
+  CHECK(find_payload_id("big-0001 and NET-0002") == "BIG-0001");
+  CHECK(find_payload_id("Message-0000") == "MESSAGE-0000");
+  CHECK(find_payload_id("net00012") == "");  // five digits
+  CHECK(find_payload_id("net001") == "");
+  CHECK(find_payload_id("data") == "");
+  CHECK(find_payload_id("") == "");
+}
