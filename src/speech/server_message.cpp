@@ -74,9 +74,11 @@ ServerError parse_server_error(const json::Value &msg) {
   e.description = string_member(msg, "description");
   if (e.description.empty()) e.description = !message.empty() ? message : string_member(msg, "err_msg");
   const StatusCode code = status_for_payload_id(e.code + " " + e.description);
-  const std::string context = e.code.empty() ? "Deepgram error" : "Deepgram error " + e.code;
-  e.status = Status::from_external(
-      code, context, e.description.empty() ? std::string_view("(no description)") : e.description);
+  // The code is the peer's text too (it may hold a newline or a secret), so it goes through
+  // from_external with the description rather than into the context.
+  const std::string text = (e.code.empty() ? std::string() : e.code + ": ") +
+                           (e.description.empty() ? std::string("(no description)") : e.description);
+  e.status = Status::from_external(code, "Deepgram error", text);
   return e;
 }
 

@@ -5,7 +5,7 @@
 //
 //   if (const auto *e = std::get_if<ServerError>(&event)) {
 //     if (e->origin == ServerError::Origin::kMalformed) ...   // a frame we could not decode
-//     log(e->status.to_string());                            // "INVALID_ARGUMENT: Deepgram error DATA-0000:
+//     log(e->status.to_string());                            // "INVALID_ARGUMENT: Deepgram error: DATA-0000:
 //     ..."
 //   }
 //

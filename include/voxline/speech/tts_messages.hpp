@@ -21,6 +21,7 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 #include "voxline/core/export.hpp"
 #include "voxline/core/result.hpp"
@@ -35,6 +36,14 @@ inline constexpr size_t kMaxSpeakChars = 2000;
 // server as sent, so include the spaces between pieces yourself. INVALID_ARGUMENT when `text` is
 // empty, is not valid UTF-8, or is longer than kMaxSpeakChars (split it first).
 VOXLINE_API Result<std::string> speak_message(std::string_view text);
+
+// Cuts `text` into pieces of at most `max_chars` characters (Unicode code points; 0 counts as 1)
+// for one Speak message each. The pieces concatenate to exactly `text`, so the server hears the
+// same text; each cut falls after the last sentence end in the window (. ! ? ; or : followed by
+// white space, which stays with the sentence), else after the last white space, else at a
+// character boundary (never inside a UTF-8 sequence). Views point into `text`.
+VOXLINE_API std::vector<std::string_view> split_speak_text(std::string_view text,
+                                                           size_t max_chars = kMaxSpeakChars);
 
 inline constexpr std::string_view kTtsFlush = R"({"type":"Flush"})";  // reply: Flushed
 inline constexpr std::string_view kTtsClear = R"({"type":"Clear"})";  // reply: Cleared (never "Reset")

@@ -12,7 +12,6 @@ using voxline::speech::kSttCloseStream;
 using voxline::speech::kSttKeepAlive;
 using voxline::speech::ServerError;
 using voxline::speech::ServerWarning;
-using voxline::speech::SttEvent;
 using voxline::speech::SttMessageDecoder;
 using voxline::speech::SttMetadata;
 using voxline::speech::SttSpeechStarted;
@@ -21,14 +20,8 @@ using voxline::speech::SttUtteranceEnd;
 using voxline::speech::UnknownMessage;
 
 namespace {
-template <typename T>
-T expect(const SttEvent &ev) {
-  REQUIRE_MESSAGE(std::holds_alternative<T>(ev), "event index " << ev.index());
-  return std::get<T>(ev);
-}
-
 ServerError expect_malformed(SttMessageDecoder &d, const std::string &frame) {
-  const auto e = expect<ServerError>(d.decode(frame));
+  const auto e = expect_event<ServerError>(d.decode(frame));
   CHECK(e.origin == ServerError::Origin::kMalformed);
   CHECK(e.status.code() == StatusCode::kProtocolError);
   return e;
@@ -37,7 +30,7 @@ ServerError expect_malformed(SttMessageDecoder &d, const std::string &frame) {
 
 TEST_CASE("the interim Results example decodes with its flags, window, words and request id") {
   SttMessageDecoder d;
-  const auto t = expect<SttTranscript>(d.decode(speech_fixture("stt_results_interim.json")));
+  const auto t = expect_event<SttTranscript>(d.decode(speech_fixture("stt_results_interim.json")));
   CHECK(t.text == "i need to bring my car in");
   CHECK_FALSE(t.is_final);
   CHECK_FALSE(t.speech_final);
@@ -59,7 +52,7 @@ TEST_CASE("the interim Results example decodes with its flags, window, words and
 
 TEST_CASE("the final Results example carries speech_final and the punctuated last word") {
   SttMessageDecoder d;
-  const auto t = expect<SttTranscript>(d.decode(speech_fixture("stt_results_final.json")));
+  const auto t = expect_event<SttTranscript>(d.decode(speech_fixture("stt_results_final.json")));
   CHECK(t.text == "I need to bring my car in tomorrow.");
   CHECK(t.is_final);
   CHECK(t.speech_final);
@@ -72,7 +65,7 @@ TEST_CASE("the final Results example carries speech_final and the punctuated las
 
 TEST_CASE("a Finalize result, an empty silence result and a missing punctuated_word decode") {
   SttMessageDecoder d;
-  auto t = expect<SttTranscript>(d.decode(
+  auto t = expect_event<SttTranscript>(d.decode(
       R"({"type":"Results","channel_index":[1,2],"start":4.0,"duration":0.5,"is_final":true,"from_finalize":true,)"
       R"("channel":{"alternatives":[{"transcript":"ok","confidence":0.9,"words":[{"word":"ok","start":4.1,"end":4.3}]}]}})"));
   CHECK(t.from_finalize);
@@ -83,25 +76,25 @@ TEST_CASE("a Finalize result, an empty silence result and a missing punctuated_w
   CHECK(t.words[0].punctuated_word == "ok");  // falls back to word
   CHECK(t.words[0].confidence == 0);
   CHECK(t.request_id.empty());
-  t = expect<SttTranscript>(
+  t = expect_event<SttTranscript>(
       d.decode(R"({"type":"Results","channel_index":[0,1],"duration":1.0,"start":0.0,"is_final":false,)"
                R"("channel":{"alternatives":[{"transcript":"","confidence":0,"words":[]}]},"metadata":{}})"));
   CHECK(t.text.empty());
   CHECK(t.words.empty());
   // No alternatives at all: an empty transcript, not an error.
-  t = expect<SttTranscript>(d.decode(R"({"type":"Results","channel":{"alternatives":[]}})"));
+  t = expect_event<SttTranscript>(d.decode(R"({"type":"Results","channel":{"alternatives":[]}})"));
   CHECK(t.text.empty());
   CHECK(d.counters().malformed == 0);
 }
 
 TEST_CASE("SpeechStarted, UtteranceEnd and Metadata examples decode into their events") {
   SttMessageDecoder d;
-  const auto s = expect<SttSpeechStarted>(d.decode(speech_fixture("stt_speech_started.json")));
+  const auto s = expect_event<SttSpeechStarted>(d.decode(speech_fixture("stt_speech_started.json")));
   CHECK(s.timestamp == doctest::Approx(7.42));
   CHECK(s.channel == 0);
-  const auto u = expect<SttUtteranceEnd>(d.decode(speech_fixture("stt_utterance_end.json")));
+  const auto u = expect_event<SttUtteranceEnd>(d.decode(speech_fixture("stt_utterance_end.json")));
   CHECK(u.last_word_end == doctest::Approx(4.12));
-  const auto m = expect<SttMetadata>(d.decode(speech_fixture("stt_metadata.json")));
+  const auto m = expect_event<SttMetadata>(d.decode(speech_fixture("stt_metadata.json")));
   CHECK(m.request_id == "6d0e51c2-93a7-4b1e-a2f4-8c3b7f90d115");
   CHECK(m.created == "2025-03-14T16:02:11.487Z");
   CHECK(m.duration == doctest::Approx(41.38));
@@ -111,30 +104,36 @@ TEST_CASE("SpeechStarted, UtteranceEnd and Metadata examples decode into their e
 
 TEST_CASE("the legacy Error shape becomes a server ServerError with the DATA id as INVALID_ARGUMENT") {
   SttMessageDecoder d;
-  const auto e = expect<ServerError>(d.decode(speech_fixture("stt_error_legacy.json")));
+  const auto e = expect_event<ServerError>(d.decode(speech_fixture("stt_error_legacy.json")));
   CHECK(e.origin == ServerError::Origin::kServer);
   CHECK(e.code == "DATA-0000");
   CHECK(e.description == "Unable to decode audio payload.");
   CHECK(e.status.code() == StatusCode::kInvalidArgument);
-  CHECK(e.status.message() == "Deepgram error DATA-0000: Unable to decode audio payload.");
+  CHECK(e.status.message() == "Deepgram error: DATA-0000: Unable to decode audio payload.");
   CHECK(d.counters().server_errors == 1);
   CHECK(d.counters().malformed == 0);
   // A sentence in "message" is the description; no id means PROTOCOL_ERROR.
-  const auto s = expect<ServerError>(d.decode(R"({"type":"Error","message":"something broke badly"})"));
+  const auto s = expect_event<ServerError>(d.decode(R"({"type":"Error","message":"something broke badly"})"));
   CHECK(s.code.empty());
   CHECK(s.description == "something broke badly");
   CHECK(s.status.code() == StatusCode::kProtocolError);
   CHECK(s.status.message() == "Deepgram error: something broke badly");
-  const auto bare = expect<ServerError>(d.decode(R"({"type":"Error","description":5})"));
+  // Found by the fuzzer: the code is peer text too; a newline in it must not reach the message.
+  const auto nl = expect_event<ServerError>(
+      d.decode(R"({"type":"Error","code":"DATA-0000\nfake: line","description":"x"})"));
+  CHECK(nl.code == "DATA-0000\nfake: line");
+  CHECK(nl.status.message().find('\n') == std::string::npos);
+  CHECK(nl.status.code() == StatusCode::kInvalidArgument);
+  const auto bare = expect_event<ServerError>(d.decode(R"({"type":"Error","description":5})"));
   CHECK(bare.status.message() == "Deepgram error: (no description)");
 }
 
 TEST_CASE("Warning reads both the spec and the older field spellings") {
   SttMessageDecoder d;
-  auto w = expect<ServerWarning>(d.decode(R"({"type":"Warning","code":"W1","description":"careful"})"));
+  auto w = expect_event<ServerWarning>(d.decode(R"({"type":"Warning","code":"W1","description":"careful"})"));
   CHECK(w.code == "W1");
   CHECK(w.description == "careful");
-  w = expect<ServerWarning>(d.decode(R"({"type":"Warning","warn_code":"W2","warn_msg":"older"})"));
+  w = expect_event<ServerWarning>(d.decode(R"({"type":"Warning","warn_code":"W2","warn_msg":"older"})"));
   CHECK(w.code == "W2");
   CHECK(w.description == "older");
   CHECK(d.counters().warnings == 2);
@@ -142,9 +141,9 @@ TEST_CASE("Warning reads both the spec and the older field spellings") {
 
 TEST_CASE("unknown types are returned as UnknownMessage and counted, never as errors") {
   SttMessageDecoder d;
-  const auto u = expect<UnknownMessage>(d.decode(R"({"type":"TurnInfo","event":"StartOfTurn"})"));
+  const auto u = expect_event<UnknownMessage>(d.decode(R"({"type":"TurnInfo","event":"StartOfTurn"})"));
   CHECK(u.type == "TurnInfo");
-  expect<UnknownMessage>(d.decode(R"({"type":"results"})"));  // types are case-sensitive
+  expect_event<UnknownMessage>(d.decode(R"({"type":"results"})"));  // types are case-sensitive
   CHECK(d.counters().unknown_types == 2);
   CHECK(d.counters().malformed == 0);
   CHECK(d.counters().frames == 2);
