@@ -1,0 +1,1 @@
+voxline_add_fuzzer(stt_messages LIBS voxline::speech)

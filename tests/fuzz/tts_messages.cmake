@@ -1,0 +1,1 @@
+voxline_add_fuzzer(tts_messages LIBS voxline::speech)
