@@ -4,7 +4,7 @@
 
 #include <fmt/format.h>
 
-#include "decode_frame.hpp"
+#include "speech/decode_frame.hpp"
 #include "voxline/core/strings.hpp"
 
 namespace voxline::speech {

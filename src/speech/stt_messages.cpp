@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "decode_frame.hpp"
+#include "speech/decode_frame.hpp"
 #include "voxline/core/json.hpp"
 
 namespace voxline::speech {

@@ -1,6 +1,6 @@
 // File: deepgram_auth.hpp
 // DeepgramAuth: the credential for Deepgram's websockets and REST endpoints, and the
-// Authorization header it becomes (protocols.md 1.1). An API key goes as `Token <key>`; a
+// Authorization header it becomes (Deepgram auth). An API key goes as `Token <key>`; a
 // short-lived access token (a JWT from POST /v1/auth/grant) as `Bearer <jwt>`. Deepgram refuses
 // an API key sent as Bearer (HTTP 401), so the two kinds are checked against their shapes here,
 // where the mistake has a clear message, instead of at the handshake.

@@ -1,5 +1,5 @@
 // File: deepgram_close.hpp
-// What a Deepgram close frame means (protocols.md 1.5, 2.3). The code is mapped by
+// What a Deepgram close frame means (live STT and streaming TTS close frames). The code is mapped by
 // net/http_status.hpp's status_from_close_code (1000 OK, 1008 INVALID_ARGUMENT, 1011 UNAVAILABLE,
 // ...); this adds what the payload id in the reason means, so the error says what to fix.
 //

@@ -1,7 +1,7 @@
 // File: deepgram_url.hpp
 // Building Deepgram endpoint URLs: RFC 3986 percent-encoding of query keys and values, an
 // ordered query builder (repeatable keys such as `keyterm` are simply added again, the
-// `urlencode(..., doseq=True)` style of protocols.md 1.2), and the join of a checked base URL with
+// `urlencode(..., doseq=True)` style Deepgram documents), and the join of a checked base URL with
 // an endpoint path. Used by SttOptions and TtsOptions; the streams never assemble URLs by hand.
 //
 //   QueryString q;

@@ -1,5 +1,5 @@
 // File: stt_messages.hpp
-// The text frames of Deepgram's live transcription socket (protocols.md 1.4-1.6): server
+// The text frames of Deepgram's live transcription socket (control and server text frames): server
 // messages decoded into typed events, and the control messages the client sends. No I/O: the
 // stream feeds each received text frame to SttMessageDecoder::decode and sends the strings below
 // as text frames (never binary: a binary KeepAlive confuses the server).

@@ -1,7 +1,7 @@
 // File: stt_options.hpp
 // SttOptions: the settings of one Deepgram live transcription socket (`/v1/listen`), checked
 // and turned into the exact upgrade URL. Every setting is a query parameter fixed for the
-// socket's life (protocols.md 1.1-1.2); the defaults suit a phone agent fed Twilio audio.
+// socket's life (query parameters of /v1/listen); the defaults suit a phone agent fed Twilio audio.
 //
 //   SttOptions o;                                   // nova-3, en, mulaw 8 kHz, interim results on
 //   o.keyterms = {"VIN", "oil change"};

@@ -1,5 +1,5 @@
 // File: tts_messages.hpp
-// The text frames of Deepgram's streaming text-to-speech socket (protocols.md 2.2-2.3): the
+// The text frames of Deepgram's streaming text-to-speech socket (client and server text frames): the
 // client messages Speak / Flush / Clear / Close, and the server messages decoded into typed
 // events. No I/O: audio arrives as binary frames and never passes through here.
 //

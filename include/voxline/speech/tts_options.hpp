@@ -2,7 +2,7 @@
 // TtsOptions: the settings of one Deepgram streaming text-to-speech socket (`/v1/speak`),
 // checked and turned into the exact upgrade URL, and into the URL of the REST fallback
 // (POST /v1/speak with container=none, so raw bytes come back instead of a WAV file).
-// Voice and format are fixed for the socket's life (protocols.md 2.1, 3).
+// Voice and format are fixed for the socket's life (query parameters of /v1/speak).
 //
 //   TtsOptions o;                                   // aura-2-thalia-en, mulaw 8 kHz
 //   VOXLINE_ASSIGN_OR_RETURN(std::string url, tts_speak_url(o));

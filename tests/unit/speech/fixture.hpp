@@ -1,4 +1,4 @@
-// Helpers of the speech message tests: the protocols.md examples copied into
+// Helpers of the speech message tests: Deepgram's documented examples copied into
 // tests/unit/speech/fixtures/, and typed access to a decoded event.
 #pragma once
 

@@ -19,7 +19,7 @@ std::string refused(const SttOptions &o) {
 }
 }  // namespace
 
-TEST_CASE("the Twilio example URL of protocols.md 1.2 comes out byte for byte") {
+TEST_CASE("the documented Twilio example URL comes out byte for byte") {
   SttOptions o;
   o.language = "en-US";
   o.keyterms = {"VIN", "oil change"};

@@ -82,7 +82,7 @@ TEST_CASE("Speak refuses empty text, invalid UTF-8 and text over the per-message
   CHECK(m.status().message() == "Speak text has 2001 characters; Deepgram takes at most 2000 per message");
 }
 
-TEST_CASE("Flush, Clear and Close are the exact JSON texts of protocols.md 2.2") {
+TEST_CASE("Flush, Clear and Close are the exact JSON texts Deepgram documents") {
   CHECK(kTtsFlush == R"({"type":"Flush"})");
   CHECK(kTtsClear == R"({"type":"Clear"})");
   CHECK(kTtsClose == R"({"type":"Close"})");
