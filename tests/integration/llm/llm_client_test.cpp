@@ -20,6 +20,7 @@
 #include "support/temp_dir.hpp"
 #include "voxline/core/json.hpp"
 #include "voxline/core/metrics.hpp"
+#include "voxline/llm/conversation.hpp"
 #include "voxline/llm/llm_client.hpp"
 #include "voxline/net/runtime.hpp"
 #include "voxline/net/slot.hpp"
@@ -441,4 +442,68 @@ TEST_CASE("over HTTP/2 a cancelled turn keeps the connection: prewarm, cancel, n
   CHECK(next->result().http_version == 20);
   CHECK(next->result().connections_opened == 0);
   CHECK(proxy.client_connections() == 1);  // prewarmed, survived the cancel, reused
+}
+
+TEST_CASE("token accuracy: the cookbook example and a Conversation's prediction match the sim's usage") {
+  auto sim = start_sim(R"({"llm":{"default_reply":{"content":"Let's talk later."}}})");
+  MetricsRegistry m;
+  auto rt = start_runtime(m);
+  auto llm = client(*sim, m);
+  // The cookbook's six-message example: 124 prompt tokens on gpt-4o, as the API reported it.
+  auto named = [](ChatMessage msg, const char *name) {
+    msg.name = name;
+    return msg;
+  };
+  ChatRequest jargon;
+  jargon.messages = {
+      ChatMessage::system(
+          "You are a helpful, pattern-following assistant that translates corporate jargon into "
+          "plain English."),
+      named(ChatMessage::system("New synergies will help drive top-line growth."), "example_user"),
+      named(ChatMessage::system("Things working well together will increase revenue."), "example_assistant"),
+      named(ChatMessage::system(
+                "Let's circle back when we have more bandwidth to touch base on opportunities for "
+                "increased leverage."),
+            "example_user"),
+      named(ChatMessage::system("Let's talk later when we're less busy about how to do better."),
+            "example_assistant"),
+      ChatMessage::user(
+          "This late pivot means we don't have time to boil the ocean for the client deliverable."),
+  };
+  LlmCallOptions call;
+  call.predicted_prompt_tokens = 124;
+  LlmResult r = run(*llm, rt->pick_slot(), jargon, true, call)->result();
+  REQUIRE_MESSAGE(r.status.ok(), r.status.to_string());
+  REQUIRE(r.completion.usage.has_value());
+  CHECK(r.completion.usage->prompt_tokens == 124);
+
+  // A call's history through Conversation: its prediction is what the server counts.
+  ConversationOptions co;
+  auto conv = Conversation::create(co);
+  REQUIRE(conv.ok());
+  (*conv)->set_system_prompt("You are the service desk of Riverside Auto.");
+  (*conv)->set_fact("caller", "Dana Whitfield");
+  REQUIRE((*conv)
+              ->set_tools({ToolDefinition{"book_appointment",
+                                          "Books a slot",
+                                          R"({"type":"object","properties":{"slot":{"type":"string"}}})",
+                                          {}}})
+              .ok());
+  REQUIRE((*conv)->add_user("Book me for Friday at nine").ok());
+  REQUIRE(
+      (*conv)->add_assistant_tool_calls({{"call_1", "book_appointment", R"({"slot":"fri-09:00"})"}}).ok());
+  REQUIRE((*conv)->add_tool_result("call_1", R"({"booked":true})").ok());
+  REQUIRE((*conv)->add_assistant("You're booked.").ok());
+  REQUIRE((*conv)->add_user("Thanks!").ok());
+  ChatRequest req;
+  auto b = (*conv)->build_request(req);
+  REQUIRE(b.ok());
+  call.predicted_prompt_tokens = b->prompt_tokens;
+  LlmResult r2 = run(*llm, rt->pick_slot(), req, true, call)->result();
+  REQUIRE_MESSAGE(r2.status.ok(), r2.status.to_string());
+  REQUIRE(r2.completion.usage.has_value());
+  CHECK(r2.completion.usage->prompt_tokens == b->prompt_tokens);
+  const Histogram::Snapshot err = m.histogram("voxline_llm_token_count_error_pct", "").snapshot();
+  CHECK(err.count == 2);
+  CHECK(err.sum == 0.0);  // both predictions exact
 }

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "voxline/core/json.hpp"
+#include "voxline/tokenizer/chat_tokens.hpp"
 
 namespace voxline::sim::detail {
 namespace {
@@ -29,8 +30,30 @@ struct ParsedRequest {
   std::vector<Message> messages;
   std::vector<std::string> tool_names;
   size_t prompt_chars = 0;
-  int64_t max_tokens = 0;  // max_completion_tokens or max_tokens; 0 = none
+  std::optional<int64_t> prompt_tokens;  // counted as the API counts them, when the tokenizer can
+  int64_t max_tokens = 0;                // max_completion_tokens or max_tokens; 0 = none
 };
+
+// Prompt tokens the way OpenAI's usage reports them (the cookbook's chat accounting over the
+// request's messages and tools, with the model's tokenizer; gpt-4o's for a model it does not
+// know). nullopt when the request has parts the accounting does not model (the caller then falls
+// back to an estimate).
+std::optional<int64_t> api_prompt_tokens(const json::Document &doc, const std::string &model) {
+  static auto gpt4o = tokenizer::ChatTokenCounter::for_model("gpt-4o");
+  auto own = tokenizer::ChatTokenCounter::for_model(model);
+  tokenizer::ChatTokenCounter *counter = own.ok() ? own->get() : gpt4o.ok() ? gpt4o->get() : nullptr;
+  const json::Value *messages = json::find(doc, "messages");
+  if (counter == nullptr || messages == nullptr) return std::nullopt;
+  auto msgs = tokenizer::chat_messages_from_json(*messages);
+  if (!msgs.ok()) return std::nullopt;
+  std::vector<tokenizer::ToolDefinition> tools;
+  if (const json::Value *t = json::find(doc, "tools"); t != nullptr) {
+    auto parsed = tokenizer::tool_definitions_from_json(*t);
+    if (!parsed.ok()) return std::nullopt;
+    tools = std::move(*parsed);
+  }
+  return counter->count_prompt(*msgs, tools);
+}
 
 HttpPlan bad_request(std::string_view message, std::string_view param = {}, std::string_view code = {}) {
   return fixed_response(400, openai_error_body(message, "invalid_request_error", code, param));
@@ -200,6 +223,7 @@ std::optional<HttpPlan> parse_request(std::string_view body, const LlmScript &sc
     req.prompt_chars += msg.content.size() + 16;
     req.messages.push_back(std::move(msg));
   }
+  req.prompt_tokens = api_prompt_tokens(doc, req.model);
   return std::nullopt;
 }
 
@@ -323,7 +347,8 @@ HttpPlan build_llm_response(std::string_view body, const LlmScript &script,
     }
   }
   Usage usage;
-  usage.prompt = reply.prompt_tokens.value_or(static_cast<int64_t>(req.prompt_chars / 4 + 3));
+  usage.prompt = reply.prompt_tokens.value_or(
+      req.prompt_tokens.value_or(static_cast<int64_t>(req.prompt_chars / 4 + 3)));
   int64_t completion = static_cast<int64_t>(tokens.size());
   for (const auto &tc : reply.tool_calls) completion += static_cast<int64_t>(tc.arguments.size() / 4 + 3);
   usage.completion = reply.completion_tokens.value_or(completion);
