@@ -193,14 +193,7 @@ void budget_rows() {
     incremental_us += thread_cpu_us() - t0;
     if (b.ok()) last = b->prompt_tokens;
     std::vector<tokenizer::ChatMessage> msgs;
-    for (const ChatMessage &m : req.messages) {
-      tokenizer::ChatMessage t;
-      t.role = chat_role_name(m.role);
-      t.content = m.content.value_or("");
-      for (const ToolCall &k : m.tool_calls) t.tool_calls.push_back({k.id, k.name, k.arguments});
-      if (m.role == ChatRole::kTool) t.tool_call_id = m.tool_call_id;
-      msgs.push_back(std::move(t));
-    }
+    for (const ChatMessage &m : req.messages) msgs.push_back(chat_message_for_counting(m));
     (*scratch)->clear_cache();
     const double t1 = thread_cpu_us();
     const int64_t full = (*scratch)->count_prompt(msgs, {});

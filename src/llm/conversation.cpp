@@ -27,16 +27,6 @@ int64_t context_window_of(std::string_view model) {
   return 0;
 }
 
-tokenizer::ChatMessage for_counting(const ChatMessage &m) {
-  tokenizer::ChatMessage t;
-  t.role = chat_role_name(m.role);
-  t.content = m.content.value_or("");
-  if (!m.name.empty()) t.name = m.name;
-  for (const ToolCall &c : m.tool_calls) t.tool_calls.push_back({c.id, c.name, c.arguments});
-  if (m.role == ChatRole::kTool) t.tool_call_id = m.tool_call_id;
-  return t;
-}
-
 // The tools as the request sends them, in the shape tool_definitions_from_json reads.
 Result<std::vector<tokenizer::ToolDefinition>> tools_for_counting(const std::vector<ToolDefinition> &tools) {
   std::string text = "[";
@@ -66,6 +56,16 @@ std::vector<size_t> unit_starts(const std::vector<ConversationEntry> &history, s
 
 }  // namespace
 
+tokenizer::ChatMessage chat_message_for_counting(const ChatMessage &m) {
+  tokenizer::ChatMessage t;
+  t.role = chat_role_name(m.role);
+  t.content = m.content.value_or("");
+  if (!m.name.empty()) t.name = m.name;
+  for (const ToolCall &c : m.tool_calls) t.tool_calls.push_back({c.id, c.name, c.arguments});
+  if (m.role == ChatRole::kTool) t.tool_call_id = m.tool_call_id;
+  return t;
+}
+
 Result<std::unique_ptr<Conversation>> Conversation::create(ConversationOptions options) {
   const std::string &tok_model = options.tokenizer_model.empty() ? options.model : options.tokenizer_model;
   if (options.model.empty()) return invalid_argument("Conversation: no model");
@@ -91,7 +91,7 @@ Conversation::Conversation(ConversationOptions options, std::unique_ptr<tokenize
 Conversation::~Conversation() = default;
 
 int64_t Conversation::count(const ChatMessage &message) const {
-  return counter_->count_message(for_counting(message));
+  return counter_->count_message(chat_message_for_counting(message));
 }
 
 void Conversation::set_system_prompt(std::string text) {

@@ -39,12 +39,13 @@
 #include "voxline/core/export.hpp"
 #include "voxline/core/result.hpp"
 #include "voxline/llm/chat_request.hpp"
+#include "voxline/tokenizer/chat_tokens.hpp"
 
 namespace voxline {
 
-namespace tokenizer {
-class ChatTokenCounter;
-}
+// `message` in the form the chat token accounting counts (role name, content, name, tool calls,
+// tool_call_id): what Conversation counts, for anyone who recounts a request.
+VOXLINE_API tokenizer::ChatMessage chat_message_for_counting(const ChatMessage &message);
 
 struct ConversationOptions {
   std::string model = "gpt-4o";      // the request's model

@@ -34,14 +34,7 @@ int64_t recount(const ChatRequest &req) {
   auto counter = tokenizer::ChatTokenCounter::for_model("gpt-4o");
   REQUIRE(counter.ok());
   std::vector<tokenizer::ChatMessage> msgs;
-  for (const ChatMessage &m : req.messages) {
-    tokenizer::ChatMessage t;
-    t.role = chat_role_name(m.role);
-    t.content = m.content.value_or("");
-    for (const ToolCall &c : m.tool_calls) t.tool_calls.push_back({c.id, c.name, c.arguments});
-    if (m.role == ChatRole::kTool) t.tool_call_id = m.tool_call_id;
-    msgs.push_back(t);
-  }
+  for (const ChatMessage &m : req.messages) msgs.push_back(chat_message_for_counting(m));
   std::vector<tokenizer::ToolDefinition> tools;
   for (const ToolDefinition &d : req.tools) {
     tokenizer::ToolDefinition t;
