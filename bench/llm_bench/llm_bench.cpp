@@ -308,7 +308,7 @@ int main(int argc, char **argv) {
     print(r, base);
   }
   budget_rows();
+  rt->reset();  // ends the streams still running (the loopers hold the client by reference)
   llm->reset();
-  rt->reset();
   return failures > 0 ? 1 : 0;
 }

@@ -52,13 +52,13 @@ class OpenAiStream final : public LlmStream,
                            public std::enable_shared_from_this<OpenAiStream> {
  public:
   OpenAiStream(std::shared_ptr<LlmStreamHandler> handler, bool streaming, const LlmClientOptions &o,
-               LlmMetrics &metrics, LlmCallOptions call)
+               std::shared_ptr<LlmMetrics> metrics, LlmCallOptions call)
       : handler_(std::move(handler)),
         streaming_(streaming),
         parser_(SseParserOptions{o.decoder.max_payload_bytes}),
         decoder_(o.decoder),
         max_body_bytes_(o.decoder.max_output_bytes + o.decoder.max_payload_bytes),
-        metrics_(metrics),
+        metrics_(std::move(metrics)),
         call_(call),
         started_(std::chrono::steady_clock::now()) {}
 
@@ -157,24 +157,24 @@ class OpenAiStream final : public LlmStream,
   void note_first_token() {
     if (first_token_ >= Duration::zero()) return;
     first_token_ = std::chrono::duration_cast<Duration>(std::chrono::steady_clock::now() - started_);
-    metrics_.ttft_ms->observe(std::chrono::duration<double, std::milli>(first_token_).count());
+    metrics_->ttft_ms->observe(std::chrono::duration<double, std::milli>(first_token_).count());
   }
 
   void record(const LlmResult &r) {
-    if (r.attempts > 1) metrics_.retries->inc(static_cast<uint64_t>(r.attempts - 1));
+    if (r.attempts > 1) metrics_->retries->inc(static_cast<uint64_t>(r.attempts - 1));
     if (r.cancelled) {
-      metrics_.cancelled->inc();
+      metrics_->cancelled->inc();
     } else if (!r.status.ok()) {
-      metrics_.error(r.status.code());
+      metrics_->error(r.status.code());
     }
     if (!r.completion.usage) return;
     const Usage &u = *r.completion.usage;
-    metrics_.prompt_tokens->inc(static_cast<uint64_t>(std::max<int64_t>(0, u.prompt_tokens)));
-    metrics_.completion_tokens->inc(static_cast<uint64_t>(std::max<int64_t>(0, u.completion_tokens)));
+    metrics_->prompt_tokens->inc(static_cast<uint64_t>(std::max<int64_t>(0, u.prompt_tokens)));
+    metrics_->completion_tokens->inc(static_cast<uint64_t>(std::max<int64_t>(0, u.completion_tokens)));
     if (call_.predicted_prompt_tokens >= 0 && u.prompt_tokens > 0) {
       const double err = std::fabs(static_cast<double>(call_.predicted_prompt_tokens - u.prompt_tokens)) *
                          100.0 / static_cast<double>(u.prompt_tokens);
-      metrics_.token_error_pct->observe(err);
+      metrics_->token_error_pct->observe(err);
     }
   }
 
@@ -188,7 +188,7 @@ class OpenAiStream final : public LlmStream,
   const size_t max_body_bytes_;
   ChatCompletion parsed_;
   Status local_error_;
-  LlmMetrics &metrics_;
+  std::shared_ptr<LlmMetrics> metrics_;  // shared: a stream may end after its client is gone
   const LlmCallOptions call_;
   const SteadyTime started_;
   Duration first_token_ = Duration(-1);
@@ -199,7 +199,8 @@ class OpenAiStream final : public LlmStream,
 
 class OpenAiClient final : public LlmClient {
  public:
-  OpenAiClient(LlmClientOptions o, MetricsRegistry &m) : options_(std::move(o)), metrics_(m) {
+  OpenAiClient(LlmClientOptions o, MetricsRegistry &m)
+      : options_(std::move(o)), metrics_(std::make_shared<LlmMetrics>(m)) {
     options_.retry.retry_conflict = true;  // OpenAI's 409 is a lock timeout: its SDKs retry it
   }
 
@@ -240,17 +241,17 @@ class OpenAiClient final : public LlmClient {
     http.timeouts.total = options_.total_timeout;
     auto s = std::make_shared<OpenAiStream>(std::move(handler), streaming, options_, metrics_, call);
     RetryDriverOptions ro;
-    ro.policy = RetryPolicy(options_.retry, {}, metrics_.registry);
+    ro.policy = RetryPolicy(options_.retry, {}, metrics_->registry);
     ro.max_total_delay = options_.max_total_retry_delay;
     ro.logger = options_.logger;
-    metrics_.requests->inc();
+    metrics_->requests->inc();
     VOXLINE_ASSIGN_OR_RETURN(std::shared_ptr<HttpStream> h, RetryDriver::start(slot, std::move(http), s, ro));
     s->attach(std::move(h));
     return std::shared_ptr<LlmStream>(s);
   }
 
   LlmClientOptions options_;
-  LlmMetrics metrics_;
+  std::shared_ptr<LlmMetrics> metrics_;
 };
 
 }  // namespace

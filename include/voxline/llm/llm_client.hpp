@@ -36,8 +36,9 @@
 //   prompt|completion}, voxline_llm_token_count_error_pct (predicted prompt tokens against the
 //   server's usage.prompt_tokens, per request that carried LlmCallOptions::predicted_prompt_tokens).
 // Secrets: the API key is registered with the logger's Redactor at creation and never logged.
-// Lifetime: the client must outlive the streams it started; a stream's handler is dropped after
-// on_complete returns. Views in callbacks are valid only during the call.
+// Lifetime: a stream may outlive its client (it keeps what it needs); the MetricsRegistry must
+// outlive both. A stream's handler is dropped after on_complete returns. Views in callbacks are
+// valid only during the call.
 // Thread-safety: every LlmClient and LlmStream method may be called from any thread.
 #pragma once
 

@@ -507,3 +507,18 @@ TEST_CASE("token accuracy: the cookbook example and a Conversation's prediction 
   CHECK(err.count == 2);
   CHECK(err.sum == 0.0);  // both predictions exact
 }
+
+TEST_CASE("a stream outlives the client that started it and still ends once, with its metrics") {
+  auto sim = start_sim(R"({"llm":{"default_reply":{"content":"a b c d e f g h"},"tokens_per_second":40}})");
+  MetricsRegistry m;
+  auto rt = start_runtime(m);
+  auto llm = client(*sim, m);
+  auto rec = std::make_shared<LlmRecorder>();
+  REQUIRE(llm->stream(rt->pick_slot(), ask("hi"), rec).ok());
+  llm.reset();  // mid-stream
+  REQUIRE(rec->wait());
+  CHECK_MESSAGE(rec->result().status.ok(), rec->result().status.to_string());
+  CHECK(rec->content() == "a b c d e f g h");
+  CHECK(rec->completions() == 1);
+  CHECK(m.histogram("voxline_llm_time_to_first_token_ms", "").snapshot().count == 1);
+}
