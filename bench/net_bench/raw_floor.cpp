@@ -376,8 +376,7 @@ LoadRow run_floor(const LoadOptions &options, const ServerChild &server) {
   r.server_rss_mb = static_cast<double>(srv_rss) / 1024.0;
   r.errors = c.errors + static_cast<size_t>(c.failed.load());
   char note[96];
-  std::snprintf(note, sizeof note, "ramp %.1fs; no framing, no TLS, no SSE",
-                connect_s);
+  std::snprintf(note, sizeof note, "ramp %.1fs; no framing, no TLS, no SSE", connect_s);
   r.note = note;
   return r;
 }
