@@ -1,7 +1,8 @@
 // llm_bench: what the LLM client costs per streamed chunk on a slot thread, and what the exact
 // token budget costs per request.
 //   streams  N concurrent streaming chat completions (voxline-sim in-process on loopback, 20
-//            tokens/s each, restarted as they end) through LlmClient on one Runtime slot: slot-
+//            tokens/s each, restarted as they end) through LlmClient on one Runtime slot, on the
+//            runtime's own HTTP/1.1 client and on libcurl (RuntimeOptions::http_client): slot-
 //            thread CPU per SSE chunk (HTTP engine + SSE parse + JSON decode + delivery), beside
 //            the same bytes through the bare SseParser and SseParser + ChatStreamDecoder offline
 //            (the baselines: no sockets, no curl).
@@ -9,7 +10,7 @@
 //            taken once per message) against counting the whole prompt from scratch each time.
 // CPU is the thread's own (CLOCK_THREAD_CPUTIME_ID read on that thread), so the simulator's thread does not
 // count. Compare rows within one run; the machine is shared.
-//   usage: llm_bench [--streams 1,100,1000] [--seconds S] [--quick]
+//   usage: llm_bench [--streams 1,100,1000] [--clients http1,curl] [--seconds S] [--quick]
 #include <time.h>
 
 #include <atomic>
@@ -36,8 +37,9 @@ using namespace voxline;
 namespace {
 
 const char *kUsage =
-    "usage: llm_bench [--streams 1,100,1000] [--seconds S] [--quick]\n"
+    "usage: llm_bench [--streams 1,100,1000] [--clients http1,curl] [--seconds S] [--quick]\n"
     "  --streams  concurrent streams on one slot, comma-separated (default 1,100,1000)\n"
+    "  --clients  HTTP clients to run the streams on: http1 (the runtime's own), curl (default both)\n"
     "  --seconds  measured window per row (default 5)\n"
     "  --quick    --streams 1,100 --seconds 2 (a smoke run)\n";
 
@@ -119,12 +121,13 @@ void print(const Row &r, double baseline) {
               r.wall_s > 0 ? r.cpu_us / 1e4 / r.wall_s : 0, r.failures ? "FAILURES" : "");
 }
 
-Row client_row(LlmClient &llm, const std::shared_ptr<Slot> &slot, int streams, double seconds) {
+Row client_row(LlmClient &llm, const std::shared_ptr<Slot> &slot, const char *client, int streams,
+               double seconds) {
   auto counters = std::make_shared<Counters>();
   for (int i = 0; i < streams; ++i) std::make_shared<Looper>(llm, slot, counters)->start();
   std::this_thread::sleep_for(std::chrono::milliseconds(2500));  // every stream past its first answer
   Row r;
-  r.name = "LlmClient on one slot";
+  r.name = std::string("LlmClient on one slot, ") + client;
   r.streams = streams;
   const uint64_t c0 = counters->chunks.load();
   const double cpu0 = on_slot(*slot, &thread_cpu_us);
@@ -210,6 +213,34 @@ void budget_rows() {
               scratch_us > 0 ? incremental_us / scratch_us : 0);
 }
 
+bool parse_clients(const char *s, std::vector<std::string> &out) {
+  out.clear();
+  std::string v(s);
+  size_t pos = 0;
+  while (true) {
+    const size_t comma = v.find(',', pos);
+    std::string item = v.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+    if (item != "http1" && item != "curl") return false;
+    out.push_back(std::move(item));
+    if (comma == std::string::npos) break;
+    pos = comma + 1;
+  }
+  return true;
+}
+
+std::unique_ptr<Runtime> runtime_on(HttpClient client, MetricsRegistry &metrics) {
+  RuntimeOptions ro;
+  ro.metrics = &metrics;
+  ro.slots = 1;
+  ro.http_client = client;
+  auto rt = Runtime::create(ro);
+  if (!rt.ok()) {
+    std::fprintf(stderr, "llm_bench: runtime: %s\n", rt.status().to_string().c_str());
+    std::exit(1);
+  }
+  return std::move(*rt);
+}
+
 bool parse_list(const char *s, std::vector<int> &out) {
   out.clear();
   std::string v(s);
@@ -231,6 +262,7 @@ bool parse_list(const char *s, std::vector<int> &out) {
 
 int main(int argc, char **argv) {
   std::vector<int> streams = {1, 100, 1000};
+  std::vector<std::string> clients = {"http1", "curl"};
   double seconds = 5;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -241,6 +273,8 @@ int main(int argc, char **argv) {
       streams = {1, 100};
       seconds = 2;
     } else if (a == "--streams" && i + 1 < argc && parse_list(argv[i + 1], streams)) {
+      ++i;
+    } else if (a == "--clients" && i + 1 < argc && parse_clients(argv[i + 1], clients)) {
       ++i;
     } else if (a == "--seconds" && i + 1 < argc && std::atof(argv[i + 1]) > 0) {
       seconds = std::atof(argv[++i]);
@@ -260,15 +294,8 @@ int main(int argc, char **argv) {
     return 1;
   }
   MetricsRegistry metrics;
-  RuntimeOptions ro;
-  ro.metrics = &metrics;
-  ro.slots = 1;
-  auto rt = Runtime::create(ro);
-  if (!rt.ok()) {
-    std::fprintf(stderr, "llm_bench: runtime: %s\n", rt.status().to_string().c_str());
-    return 1;
-  }
-  auto slot = (*rt)->slot(0);
+  std::unique_ptr<Runtime> rt = runtime_on(HttpClient::kHttp1, metrics);
+  auto slot = rt->slot(0);
   LlmClientOptions lo;
   lo.endpoint.base_url = (*sim)->http_url("/v1");
   lo.endpoint.model = "gpt-4o";
@@ -301,14 +328,19 @@ int main(int argc, char **argv) {
   const double base = bare.cpu_us / static_cast<double>(std::max<uint64_t>(1, bare.chunks));
   print(bare, base);
   print(offline_row(cap->chunks, true, 20000), base);
+  rt.reset();
   uint64_t failures = 0;
-  for (int n : streams) {
-    const Row r = client_row(**llm, slot, n, seconds);
-    failures += r.failures;
-    print(r, base);
+  for (const std::string &client : clients) {
+    rt = runtime_on(client == "curl" ? HttpClient::kCurl : HttpClient::kHttp1, metrics);
+    slot = rt->slot(0);
+    for (int n : streams) {
+      const Row r = client_row(**llm, slot, client.c_str(), n, seconds);
+      failures += r.failures;
+      print(r, base);
+    }
+    rt.reset();  // ends the streams still running (the loopers hold the client by reference)
   }
   budget_rows();
-  rt->reset();  // ends the streams still running (the loopers hold the client by reference)
   llm->reset();
   return failures > 0 ? 1 : 0;
 }

@@ -3,6 +3,7 @@
 #include "net/curl_http_engine.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "net/http_stream_impl.hpp"
 #include "voxline/core/log.hpp"
@@ -297,15 +298,32 @@ void CurlHttpEngine::shutdown() {
   std::vector<std::shared_ptr<HttpStreamImpl>> live;
   live.reserve(live_.size());
   for (auto &kv : live_) live.push_back(kv.second);
+  if (http1_) http1_->stop();  // ending streams must not park or open connections
   for (auto &s : live) s->finish(cancelled("runtime shutting down"), "shutdown");
+  http1_.reset();
   curl_.close();
   VOXLINE_LOG_DEBUG(*ctx_.logger, "net", "HTTP engine of slot {} stopped", slot_index_);
+}
+
+void CurlHttpEngine::use_http1(SlotLoop &loop) {
+  if (!http1_) http1_ = std::make_unique<Http1Pool>(loop, ctx_);
+}
+
+HttpClient resolve_http_client(HttpClient configured) {
+  if (configured != HttpClient::kAuto) return configured;
+  for (const char *name :
+       {"http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"}) {
+    const char *v = std::getenv(name);
+    if (v != nullptr && *v != '\0') return HttpClient::kCurl;  // only curl speaks to proxies
+  }
+  return HttpClient::kHttp1;
 }
 
 Result<std::unique_ptr<HttpEngine>> make_curl_http_engine(SlotLoop &loop) {
   auto engine = std::make_unique<CurlHttpEngine>(loop.ctx(), loop.uv(), loop.index(),
                                                  [&loop](int64_t delta) { loop.add_load(delta); });
   VOXLINE_RETURN_IF_ERROR(engine->open());
+  if (resolve_http_client(loop.ctx().options.http_client) == HttpClient::kHttp1) engine->use_http1(loop);
   return std::unique_ptr<HttpEngine>(std::move(engine));
 }
 

@@ -1,5 +1,6 @@
 // Internal: the HTTP half of one slot. CurlHttpEngine lives on the slot's loop thread and owns one
-// CurlMultiUv (libcurl on the slot's uv loop), the live streams and their deadline timers.
+// CurlMultiUv (libcurl on the slot's uv loop), the Http1Pool of the runtime's own HTTP/1.1 client
+// when RuntimeOptions::http_client picks it, the live streams and their deadline timers.
 // HttpInbox is its any-thread front door: start, cancel, preconnect and DNS answers travel
 // through it (a short mutex, then uv_async_send), so only the loop thread ever calls curl.
 //
@@ -33,6 +34,7 @@
 #include <vector>
 
 #include "net/curl_multi_uv.hpp"
+#include "net/http1_pool.hpp"
 #include "net/net_context.hpp"
 #include "net/slot_loop.hpp"
 #include "voxline/core/metrics.hpp"
@@ -102,6 +104,10 @@ class CurlHttpEngine final : public HttpEngine {
 
   // Loop thread: creates the curl multi and the inbox wake-up.
   Status open();
+  // Loop thread, before the first stream: requests run on the own HTTP/1.1 client from now on.
+  void use_http1(SlotLoop &loop);
+  // The own HTTP/1.1 client's pool; nullptr when requests run on curl.
+  Http1Pool *http1() const noexcept { return http1_.get(); }
   // Loop thread, outside curl callbacks: ends every stream (CANCELLED, phase "shutdown"),
   // closes the inbox, cleans up curl. Idempotent.
   void shutdown() override;
@@ -141,14 +147,18 @@ class CurlHttpEngine final : public HttpEngine {
   CurlMultiUv curl_;
   std::shared_ptr<HttpInbox> inbox_;
   std::string system_ca_path_;  // curl's built-in CAPATH, kept when TlsOptions::ca_file is added
+  std::unique_ptr<Http1Pool> http1_;
   std::unordered_map<uint64_t, std::shared_ptr<HttpStreamImpl>> live_;
   std::atomic<size_t> live_count_{0};
   bool open_ = false;
   bool shut_ = false;
 };
 
+// The client RuntimeOptions::http_client picks (kAuto resolved by the environment's proxies).
+HttpClient resolve_http_client(HttpClient configured);
+
 // The SlotLoop's HttpEngineFactory: a CurlHttpEngine on `loop`, opened, counting its streams
-// into the slot's load.
+// into the slot's load, on the own HTTP/1.1 client unless curl was picked.
 Result<std::unique_ptr<HttpEngine>> make_curl_http_engine(SlotLoop &loop);
 
 }  // namespace voxline::detail

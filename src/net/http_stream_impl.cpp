@@ -81,6 +81,7 @@ void HttpStreamImpl::attach(CurlHttpEngine &engine) {
 void HttpStreamImpl::begin(CurlHttpEngine &engine) {
   attach(engine);
   phase_ = Phase::kDns;
+  http1_ = engine.http1() != nullptr;
   if (cancel_requested_.load()) {
     finish(cancelled("HTTP stream cancelled"), "cancel");
     return;
@@ -111,6 +112,12 @@ void HttpStreamImpl::on_resolved(const Result<std::vector<std::string>> &addrs) 
   if (terminal_ || phase_ != Phase::kDns) return;  // the dns deadline or a cancel came first
   if (!addrs.ok() || addrs->empty()) {
     finish(addrs.ok() ? unavailable("no address for " + url_.host) : addrs.status(), "dns");
+    return;
+  }
+  if (http1_) {
+    addrs_ = *addrs;
+    engine_->ctx().m.http_bytes_sent->inc(request_.body.size());
+    start_http1(false);
     return;
   }
   Status st = configure(*addrs);
@@ -215,56 +222,71 @@ void HttpStreamImpl::deliver_head() {
   if (handler_) deliver(*engine_->ctx().logger, [&] { handler_->on_response(*this, head_); });
 }
 
+void HttpStreamImpl::begin_head(int status) {
+  head_.headers.clear();  // a new status line (after a 1xx) starts over
+  head_complete_ = false;
+  head_.status = status;
+}
+
+void HttpStreamImpl::add_header(std::string_view name, std::string_view value) {
+  if (head_complete_ || head_.headers.size() >= 256) return;  // trailers, or too many
+  head_.headers.emplace_back(std::string(name), std::string(value));
+}
+
+void HttpStreamImpl::end_head() {
+  if (head_.status < 200) return;
+  head_complete_ = true;
+  deliver_head();
+}
+
 size_t HttpStreamImpl::on_header(char *buf, size_t size, size_t n, void *ud) {
   auto *s = static_cast<HttpStreamImpl *>(ud);
   const size_t len = size * n;
   if (s->terminal_ || s->cancel_requested_.load(std::memory_order_relaxed)) return 0;  // curl aborts
   std::string_view line(buf, len);
-  if (line.substr(0, 5) == "HTTP/") {  // a status line (a new one after 1xx starts over)
-    s->head_.headers.clear();
-    s->head_complete_ = false;
-    s->head_.status = 0;
+  if (line.substr(0, 5) == "HTTP/") {  // a status line
+    int status = 0;
     const size_t sp = line.find(' ');
     if (sp != std::string_view::npos && sp + 4 <= line.size())
-      std::from_chars(line.data() + sp + 1, line.data() + sp + 4, s->head_.status);
+      std::from_chars(line.data() + sp + 1, line.data() + sp + 4, status);
+    s->begin_head(status);
     return len;
   }
   if (s->head_complete_) return len;  // trailers
   std::string_view t = trim(line);
   if (t.empty()) {
-    if (s->head_.status >= 200) {
-      s->head_complete_ = true;
-      s->deliver_head();
-      if (s->cancel_requested_.load(std::memory_order_relaxed)) return 0;
-    }
+    s->end_head();
+    if (s->cancel_requested_.load(std::memory_order_relaxed)) return 0;
     return len;
   }
   const size_t colon = t.find(':');
-  if (colon != std::string_view::npos && s->head_.headers.size() < 256)
-    s->head_.headers.emplace_back(std::string(trim(t.substr(0, colon))),
-                                  std::string(trim(t.substr(colon + 1))));
+  if (colon != std::string_view::npos) s->add_header(trim(t.substr(0, colon)), trim(t.substr(colon + 1)));
   return len;
+}
+
+size_t HttpStreamImpl::on_body(char *ptr, size_t size, size_t n, void *ud) {
+  auto *s = static_cast<HttpStreamImpl *>(ud);
+  const size_t len = size * n;
+  return s->take_body(ptr, len) ? len : 0;  // 0: curl aborts
 }
 
 // The hot path: one call per received chunk. No allocation, no copy, no lock, no clock syscall
 // (the loop's cached time), no metric lookup.
-size_t HttpStreamImpl::on_body(char *ptr, size_t size, size_t n, void *ud) {
-  auto *s = static_cast<HttpStreamImpl *>(ud);
-  const size_t len = size * n;
-  if (s->terminal_ || s->cancel_requested_.load(std::memory_order_relaxed)) return 0;  // curl aborts
-  if (!s->head_delivered_) s->deliver_head();
-  s->last_byte_ms_ = uv_now(s->loop_);
-  s->body_bytes_ += len;
-  s->bytes_received_->inc(len);
-  if (s->head_.status >= 200 && s->head_.status < 300) {
-    s->first_byte_delivered_ = true;
-    if (s->handler_)
-      deliver(*s->engine_->ctx().logger, [&] { s->handler_->on_data(*s, std::string_view(ptr, len)); });
-    if (s->cancel_requested_.load(std::memory_order_relaxed)) return 0;
-  } else if (s->error_body_.size() < s->request_.max_error_body_bytes) {
-    s->error_body_.append(ptr, std::min(len, s->request_.max_error_body_bytes - s->error_body_.size()));
+bool HttpStreamImpl::take_body(const char *ptr, size_t len) {
+  if (terminal_ || cancel_requested_.load(std::memory_order_relaxed)) return false;
+  if (!head_delivered_) deliver_head();
+  last_byte_ms_ = uv_now(loop_);
+  body_bytes_ += len;
+  bytes_received_->inc(len);
+  if (head_.status >= 200 && head_.status < 300) {
+    first_byte_delivered_ = true;
+    if (handler_)
+      deliver(*engine_->ctx().logger, [&] { handler_->on_data(*this, std::string_view(ptr, len)); });
+    if (cancel_requested_.load(std::memory_order_relaxed)) return false;
+  } else if (error_body_.size() < request_.max_error_body_bytes) {
+    error_body_.append(ptr, std::min(len, request_.max_error_body_bytes - error_body_.size()));
   }
-  return len;
+  return true;
 }
 
 void HttpStreamImpl::arm_deadline() {
@@ -272,7 +294,8 @@ void HttpStreamImpl::arm_deadline() {
   const auto &to = request_.timeouts;
   uint64_t due = std::numeric_limits<uint64_t>::max();
   switch (phase_) {
-    case Phase::kDns: due = started_ms_ + to_ms(to.connect); break;
+    case Phase::kDns:
+    case Phase::kConnect: due = started_ms_ + to_ms(to.connect); break;
     case Phase::kRequest: due = started_ms_ + to_ms(to.first_byte); break;
     case Phase::kBody:
       if (to.idle > Duration::zero()) due = last_byte_ms_ + to_ms(to.idle);
@@ -298,8 +321,8 @@ void HttpStreamImpl::check_deadline() {
   const auto &to = request_.timeouts;
   const char *phase = nullptr;
   Duration limit{};
-  if (phase_ == Phase::kDns && now >= started_ms_ + to_ms(to.connect)) {
-    phase = "dns";
+  if ((phase_ == Phase::kDns || phase_ == Phase::kConnect) && now >= started_ms_ + to_ms(to.connect)) {
+    phase = phase_ == Phase::kDns ? "dns" : "connect";
     limit = to.connect;
   } else if (phase_ == Phase::kRequest && now >= started_ms_ + to_ms(to.first_byte)) {
     phase = "first_byte";
@@ -383,6 +406,12 @@ void HttpStreamImpl::finish(Status status, const char *phase) {
   phase_ = Phase::kDone;
   std::shared_ptr<HttpStreamImpl> self = weak_self_.lock();  // alive through on_complete
   HttpCompletion c;
+  if (http1_) {
+    release_http1();
+    c.local_port = http1_port_;
+    c.http_version = head_.status > 0 ? 10 + http1_minor_ : 0;
+    c.connections_opened = http1_connections_;
+  }
   if (easy_ != nullptr) {
     long version = 0, connects = 0, port = 0;
     curl_easy_getinfo(easy_, CURLINFO_HTTP_VERSION, &version);

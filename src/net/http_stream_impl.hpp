@@ -1,7 +1,8 @@
-// Internal: HttpStream as run by a slot's CurlHttpEngine: the curl easy handle and its header and
-// body callbacks, the stream's one deadline timer, and the mapping of how the transfer ended to a
-// Status and a phase. The handle side (cancel, done, id) is callable from any thread; the rest
-// runs on the slot's loop thread.
+// Internal: HttpStream as run by a slot's CurlHttpEngine: the request's transfer, by libcurl (the
+// easy handle and its header and body callbacks) or by the runtime's own HTTP/1.1 client (an
+// Http1Exchange on the slot's Http1Pool, http_stream_http1.cpp); the stream's one deadline timer;
+// and the mapping of how the transfer ended to a Status and a phase. The handle side (cancel,
+// done, id) is callable from any thread; the rest runs on the slot's loop thread.
 //
 // Deadlines: one uv_timer_t per stream, armed for the earliest deadline of the current phase
 // (dns: connect; waiting for the head: first_byte; body: idle; total at any time). The idle
@@ -18,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "net/http1_connection.hpp"
 #include "voxline/core/metrics.hpp"
 #include "voxline/core/result.hpp"
 #include "voxline/net/http_stream.hpp"
@@ -28,7 +30,7 @@ namespace voxline::detail {
 class CurlHttpEngine;
 class HttpInbox;
 
-class HttpStreamImpl final : public HttpStream {
+class HttpStreamImpl final : public HttpStream, private Http1Exchange {
  public:
   static std::shared_ptr<HttpStreamImpl> create(std::shared_ptr<HttpInbox> inbox, HttpRequest request,
                                                 Url url, std::shared_ptr<HttpStreamHandler> handler);
@@ -53,7 +55,7 @@ class HttpStreamImpl final : public HttpStream {
   void finish(Status status, const char *phase);
 
  private:
-  enum class Phase { kQueued, kDns, kRequest, kBody, kDone };
+  enum class Phase { kQueued, kDns, kConnect, kRequest, kBody, kDone };
   struct DeadlineTimer;
 
   static size_t on_header(char *buf, size_t size, size_t n, void *ud);
@@ -62,7 +64,21 @@ class HttpStreamImpl final : public HttpStream {
   void check_deadline();
   void arm_deadline();
   void deliver_head();
+  // The response head and body, as either transport reports them.
+  void begin_head(int status);
+  void add_header(std::string_view name, std::string_view value);
+  void end_head();
+  bool take_body(const char *data, size_t len);  // false: stop the transfer (cancelled or ended)
   Status configure(const std::vector<std::string> &addrs);
+  // The own HTTP/1.1 client (http_stream_http1.cpp).
+  void start_http1(bool fresh);
+  void on_http1_connected() override;
+  void on_http1_status(int status, int minor_version) override;
+  void on_http1_header(std::string_view name, std::string_view value) override;
+  void on_http1_head_complete() override;
+  bool on_http1_body(const char *data, size_t len) override;
+  void on_http1_done(Status status, bool stale, bool tls) override;
+  void release_http1();
   Status transfer_status(CURLcode rc, const char **phase);
   void redact_error_body();
 
@@ -98,6 +114,15 @@ class HttpStreamImpl final : public HttpStream {
   bool head_complete_ = false;
   std::string error_body_;
   bool error_body_redacted_ = false;
+
+  // Loop thread only: the own HTTP/1.1 client.
+  bool http1_ = false;               // this stream runs on the Http1Pool, not on curl
+  Http1Connection *conn_ = nullptr;  // while the exchange is on it
+  std::vector<std::string> addrs_;   // resolved, for a fresh connection
+  bool stale_retried_ = false;       // resent once after a kept-alive connection turned out dead
+  int http1_connections_ = 0;        // connections this request opened
+  int http1_minor_ = 1;
+  int http1_port_ = 0;
 };
 
 }  // namespace voxline::detail

@@ -63,6 +63,16 @@ TcpTlsStream::~TcpTlsStream() {
   close();
 }
 
+int TcpTlsStream::local_port() const noexcept {
+  if (sock_ == nullptr || !connected_) return 0;
+  sockaddr_storage addr{};
+  int len = sizeof(addr);
+  if (uv_tcp_getsockname(&sock_->tcp, reinterpret_cast<sockaddr *>(&addr), &len) != 0) return 0;
+  if (addr.ss_family == AF_INET) return ntohs(reinterpret_cast<const sockaddr_in *>(&addr)->sin_port);
+  if (addr.ss_family == AF_INET6) return ntohs(reinterpret_cast<const sockaddr_in6 *>(&addr)->sin6_port);
+  return 0;
+}
+
 std::string TcpTlsStream::connect(const std::string &address, int port, const TcpTlsOptions *tls) {
   if (sock_ != nullptr || dead_) return "stream already used";
   sockaddr_storage addr{};

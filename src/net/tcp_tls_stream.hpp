@@ -66,6 +66,8 @@ class TcpTlsStream {
   // means nothing was started (bad address, no TLS context).
   std::string connect(const std::string &address, int port, const TcpTlsOptions *tls);
   bool connected() const noexcept { return connected_; }
+  // The client side's port once connected (0 before, or when the socket cannot tell).
+  int local_port() const noexcept;
 
   // Queues bytes (copied, or encrypted); false once the stream failed or closed.
   bool write(const uint8_t *data, size_t len);

@@ -48,6 +48,11 @@ inline constexpr int kIoCoalesceUs = 250;
 inline constexpr int kMaxIoCoalesceUs = 10'000;
 
 inline constexpr int kHttpMaxStreamsPerConnection = 16;  // HTTP/2 streams on one connection
+// HTTP/1.1 keep-alive pool of a slot (the runtime's own client): an idle connection is closed
+// after this long (servers drop theirs after 5-120 s; a request on one they already dropped is
+// resent once on a fresh connection), and at most this many wait idle per origin.
+inline constexpr Duration kHttp1KeepAliveIdle = seconds(50);
+inline constexpr size_t kHttp1MaxIdlePerOrigin = 256;
 
 // --- name resolution -----------------------------------------------------------------------
 inline constexpr Duration kDnsTtl = seconds(60);         // a resolved answer is reused this long

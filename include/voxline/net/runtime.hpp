@@ -1,7 +1,7 @@
 // File: runtime.hpp
 // Runtime: the process's network engine. It owns a small fixed number of slots (net/slot.hpp);
 // each slot is one thread running one libuv loop that drives websockets (our RFC 6455 client),
-// HTTP (libcurl), timers and posted tasks for every session pinned to it. Nothing creates a thread per
+// HTTP, timers and posted tasks for every session pinned to it. Nothing creates a thread per
 // connection or per session. DNS runs on a small resolver pool with a TTL cache, never on a slot thread;
 // websockets connect to the resolved addresses (each in turn) while the original host name stays
 // in the Host header, TLS SNI and certificate verification.
@@ -13,8 +13,8 @@
 //   auto ws = slot->connect_websocket(ws_options, ws_handler);
 //   auto http = slot->start_http(request, http_handler);
 //
-// HTTP: libcurl runs on the same slot loop (multi_socket on uv handles), so HTTP callbacks run
-// on the slot thread too; https uses HTTP/2 where the server offers it over ALPN.
+// HTTP: the runtime's own HTTP/1.1 client, or libcurl (HTTP/2 over ALPN; RuntimeOptions::
+// http_client), runs on the same slot loop, so HTTP callbacks run on the slot thread too.
 // Global setup (curl_global_init, lws log routing) happens once inside the first create().
 // lws logs go to the logger of the most recently created live Runtime (lws 4.1 has one global
 // log hook).
@@ -52,6 +52,23 @@ struct TlsOptions {
   bool insecure_skip_verify = false;
 };
 
+// Which client runs a slot's HTTP requests (Slot::start_http, LlmClient).
+enum class HttpClient {
+  // kCurl when a proxy is set in the environment (http_proxy, https_proxy, all_proxy, in either
+  // case), else kHttp1.
+  kAuto,
+  // The runtime's own HTTP/1.1 client on the slot loop, on the TCP/TLS transport the websockets
+  // use: keep-alive connections pooled per slot and origin, one request per connection at a time.
+  // Cancelling a response mid-body closes its connection, and a replacement is opened at once
+  // when the origin has no idle one, so the next request pays no handshake. About half the CPU
+  // per SSE chunk of libcurl's path (bench/llm_bench). No proxy support.
+  kHttp1,
+  // libcurl (multi_socket on the slot loop): HTTP/2 over ALPN where the server offers it, with
+  // streams to one origin multiplexed on one connection (cancelling resets only that stream),
+  // and the proxies of the environment.
+  kCurl,
+};
+
 struct RuntimeOptions {
   int slots = defaults::kSlots;       // slot threads (one libuv loop each), kMinSlots..kMaxSlots
   size_t task_queue_capacity = 8192;  // pending posted tasks per slot; more gives QUEUE_FULL
@@ -71,6 +88,7 @@ struct RuntimeOptions {
   // streams: one SSE chunk cost 27 us at 100 streams per connection and 18-20 us at 16-20
   // (bench/net_bench --sse-h2), so the default keeps connections small. 1..1000.
   int http_max_streams_per_connection = defaults::kHttpMaxStreamsPerConnection;
+  HttpClient http_client = HttpClient::kAuto;
   TlsOptions tls;
   DnsOptions dns;
   // Name lookup run on the resolver threads; empty = getaddrinfo. For tests and custom resolvers.

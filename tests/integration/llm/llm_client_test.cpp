@@ -426,6 +426,7 @@ TEST_CASE("over HTTP/2 a cancelled turn keeps the connection: prewarm, cancel, n
   RuntimeOptions ro;
   ro.metrics = &m;
   ro.tls.ca_file = cert;
+  ro.http_client = HttpClient::kCurl;  // HTTP/2 is curl's
   auto rt = start_runtime(ro);
   auto slot = rt->slot(0);
   auto llm = client(*sim, m, options_for(proxy.url("/v1")));

@@ -42,8 +42,10 @@ struct Certs {
 };
 
 std::unique_ptr<Runtime> runtime(MetricsRegistry &m, const std::string &ca_file = {}, int slots = 1,
-                                 int max_streams_per_connection = defaults::kHttpMaxStreamsPerConnection) {
+                                 int max_streams_per_connection = defaults::kHttpMaxStreamsPerConnection,
+                                 HttpClient client = HttpClient::kAuto) {
   RuntimeOptions o;
+  o.http_client = client;
   o.metrics = &m;
   o.tls.ca_file = ca_file;
   o.slots = slots;
@@ -81,7 +83,7 @@ TEST_CASE(
   NghttpxProxy proxy;
   REQUIRE(proxy.start(sim->port(), certs.cert, certs.key).ok());
   MetricsRegistry m;
-  auto rt = runtime(m, certs.cert);
+  auto rt = runtime(m, certs.cert, 1, defaults::kHttpMaxStreamsPerConnection, HttpClient::kCurl);
   auto slot = rt->slot(0);
 
   // Five concurrent streams: the first opens the connection, the others wait for it (PIPEWAIT)
@@ -140,7 +142,7 @@ TEST_CASE(
   NghttpxProxy proxy;
   REQUIRE(proxy.start(sim->port(), certs.cert, certs.key).ok());
   MetricsRegistry m;
-  auto rt = runtime(m, certs.cert, 1, 2);
+  auto rt = runtime(m, certs.cert, 1, 2, HttpClient::kCurl);
   auto slot = rt->slot(0);
   std::vector<std::shared_ptr<SlotHttpRecorder>> recs;
   std::vector<std::shared_ptr<HttpStream>> streams;

@@ -1,0 +1,1 @@
+voxline_add_fuzzer(http1_response_parser LIBS voxline::net)
