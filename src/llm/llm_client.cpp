@@ -49,6 +49,7 @@ struct LlmMetrics {
 
 class OpenAiStream final : public LlmStream,
                            public HttpStreamHandler,
+                           private SseEventSink,
                            public std::enable_shared_from_this<OpenAiStream> {
  public:
   OpenAiStream(std::shared_ptr<LlmStreamHandler> handler, bool streaming, const LlmClientOptions &o,
@@ -90,17 +91,23 @@ class OpenAiStream final : public LlmStream,
       body_.append(chunk);
       return;
     }
-    events_.clear();
-    Status s = parser_.feed(chunk, events_);
-    for (const SseEvent &e : events_) {
-      Status d = decoder_.feed(e.data, delta_);
-      if (!d.ok()) return fail_locally(http, std::move(d));
-      if (!delta_.content.empty() || !delta_.refusal.empty() || delta_.tool_call_fragments > 0)
-        note_first_token();
-      if (handler_) handler_->on_delta(*this, delta_, decoder_.completion());
-      if (cancel_requested_.load()) return;  // the handler cancelled: nothing more reaches it
+    feeding_ = &http;
+    Status s = parser_.feed(chunk, static_cast<SseEventSink &>(*this));  // events arrive in on_sse_event
+    feeding_ = nullptr;
+    if (!s.ok() && local_error_.ok() && !cancel_requested_.load()) fail_locally(http, std::move(s));
+  }
+
+  // One SSE event of the chunk being fed: decoded and delivered in place (no copy of the event).
+  bool on_sse_event(const SseEvent &e) override {
+    Status d = decoder_.feed(e.data, delta_);
+    if (!d.ok()) {
+      fail_locally(*feeding_, std::move(d));
+      return false;
     }
-    if (!s.ok()) fail_locally(http, std::move(s));
+    if (!delta_.content.empty() || !delta_.refusal.empty() || delta_.tool_call_fragments > 0)
+      note_first_token();
+    if (handler_) handler_->on_delta(*this, delta_, decoder_.completion());
+    return !cancel_requested_.load();  // the handler cancelled: nothing more reaches it
   }
 
   void on_complete(HttpStream &, const HttpCompletion &c) override {
@@ -182,7 +189,7 @@ class OpenAiStream final : public LlmStream,
   const bool streaming_;
   SseParser parser_;
   ChatStreamDecoder decoder_;
-  std::vector<SseEvent> events_;  // reused for every chunk
+  HttpStream *feeding_ = nullptr;  // the stream whose chunk is being fed (on_data only)
   ChatStreamDelta delta_;
   std::string body_;  // the one-shot form's body
   const size_t max_body_bytes_;

@@ -7,6 +7,19 @@ namespace voxline {
 namespace {
 constexpr std::string_view kBom = "\xEF\xBB\xBF";
 
+// The vector form of feed(): each event copied into the caller's vector.
+class AppendTo final : public SseEventSink {
+ public:
+  explicit AppendTo(std::vector<SseEvent> &out) : out_(out) {}
+  bool on_sse_event(const SseEvent &event) override {
+    out_.push_back(event);
+    return true;
+  }
+
+ private:
+  std::vector<SseEvent> &out_;
+};
+
 bool all_digits(std::string_view s) {
   if (s.empty() || s.size() > 18) return false;  // 18 digits always fit in int64
   for (char c : s)
@@ -37,6 +50,11 @@ bool SseParser::has_partial_event() const noexcept {
 }
 
 Status SseParser::feed(std::string_view bytes, std::vector<SseEvent> &out) {
+  AppendTo sink(out);
+  return feed(bytes, sink);
+}
+
+Status SseParser::feed(std::string_view bytes, SseEventSink &out) {
   if (failed_) return failed_precondition("SSE parser failed earlier; reset() it");
   bytes_fed_ += bytes.size();
   size_t pos = 0;
@@ -91,15 +109,12 @@ Status SseParser::feed(std::string_view bytes, std::vector<SseEvent> &out) {
   return Status::Ok();
 }
 
-Status SseParser::process_line(std::string_view line, std::vector<SseEvent> &out) {
+Status SseParser::process_line(std::string_view line, SseEventSink &out) {
   if (at_stream_start_) {
     at_stream_start_ = false;
     if (line.substr(0, kBom.size()) == kBom) line.remove_prefix(kBom.size());
   }
-  if (line.empty()) {
-    dispatch(out);
-    return Status::Ok();
-  }
+  if (line.empty()) return dispatch(out) ? Status::Ok() : cancelled("SSE event sink stopped the parse");
   if (line[0] == ':') return Status::Ok();  // comment / keep-alive
   std::string_view field = line;
   std::string_view value;
@@ -131,20 +146,23 @@ Status SseParser::process_line(std::string_view line, std::vector<SseEvent> &out
   return Status::Ok();
 }
 
-void SseParser::dispatch(std::vector<SseEvent> &out) {
+bool SseParser::dispatch(SseEventSink &out) {
+  bool go_on = true;
   if (has_data_) {
-    SseEvent ev;
-    if (!event_type_.empty()) ev.event = event_type_;
-    ev.data = std::move(data_);
-    ev.id = last_event_id_;
-    ev.retry_ms = event_retry_;
-    out.push_back(std::move(ev));
+    // The event lends the parser's buffers: data_ and current_.data swap roles each event, so
+    // both keep their capacity and a warm parser allocates nothing per event.
+    current_.event.assign(event_type_.empty() ? std::string_view("message") : std::string_view(event_type_));
+    current_.data.swap(data_);
+    current_.id.assign(last_event_id_);
+    current_.retry_ms = event_retry_;
+    go_on = out.on_sse_event(current_);
   }
   data_.clear();
   event_type_.clear();
   event_retry_.reset();
   has_data_ = false;
   saw_field_ = false;
+  return go_on;
 }
 
 }  // namespace voxline

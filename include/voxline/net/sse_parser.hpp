@@ -13,8 +13,10 @@
 //   std::vector<SseEvent> events;
 //   Status s = parser.feed(chunk, events);      // appends 0..n events
 //   for (const SseEvent &e : events) if (e.data == "[DONE]") ...
+//   Status s = parser.feed(chunk, sink);       // or each event to sink.on_sse_event, no copy
 //
-// Ownership: events are plain values owned by the caller's vector.
+// Ownership: events appended to a vector are plain values owned by the caller; an event handed to
+// a sink is the parser's, valid during the call.
 // Thread-safety: one thread at a time per parser.
 #pragma once
 
@@ -41,6 +43,16 @@ struct SseEvent {
   }
 };
 
+// Receives events as feed(bytes, sink) completes them. The event is the parser's own: valid only
+// during the call, its buffers reused for the next event, so a warm parser allocates nothing per
+// event. Return false to stop: feed() returns CANCELLED at once and the parser, as after an
+// error, refuses more input until reset().
+class VOXLINE_API SseEventSink {
+ public:
+  virtual ~SseEventSink() = default;
+  virtual bool on_sse_event(const SseEvent &event) = 0;
+};
+
 struct SseParserOptions {
   // Largest event (data + current line) accepted; larger gives PROTOCOL_ERROR.
   size_t max_event_bytes = 1u << 20;
@@ -54,6 +66,8 @@ class VOXLINE_API SseParser {
   // refuses further input (FAILED_PRECONDITION) until reset(); events completed before the error
   // are still appended.
   Status feed(std::string_view bytes, std::vector<SseEvent> &out);
+  // The same, handing each event to `sink` inside the call (the per-chunk path: no allocation).
+  Status feed(std::string_view bytes, SseEventSink &sink);
 
   // True when bytes of an unfinished event are buffered (a stream ending now was truncated).
   bool has_partial_event() const noexcept;
@@ -66,12 +80,13 @@ class VOXLINE_API SseParser {
   void reset();
 
  private:
-  Status process_line(std::string_view line, std::vector<SseEvent> &out);
-  void dispatch(std::vector<SseEvent> &out);
+  Status process_line(std::string_view line, SseEventSink &out);
+  bool dispatch(SseEventSink &out);  // false: the sink stopped the parse
 
   SseParserOptions options_;
   std::string line_;  // bytes of the current, unterminated line
   std::string data_;
+  SseEvent current_;  // the event being handed to a sink (buffers reused)
   std::string event_type_;
   std::string last_event_id_;
   std::optional<int64_t> event_retry_;
