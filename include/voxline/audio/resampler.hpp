@@ -31,8 +31,8 @@
 namespace voxline::audio {
 
 // libspeexdsp's quality scale, 0 (cheapest) to 10 (best). 4 is libspeexdsp's own default: against
-// SoX's very-high-quality resampler its output agrees to 50-68 dB SNR on speech-band content
-// (tests/unit/audio/resampler_test.cpp), with 2-4 ms of latency (bench/audio_bench for the cost).
+// SoX's very-high-quality resampler its output agrees to 50-69 dB SNR on speech-band content
+// (tests/unit/audio/resampler_test.cpp), with 1.3-4 ms of latency (bench/audio_bench for the cost).
 inline constexpr int kMinResampleQuality = 0;
 inline constexpr int kMaxResampleQuality = 10;
 inline constexpr int kDefaultResampleQuality = 4;
