@@ -46,6 +46,10 @@ voxline_require(LIBUV_FOUND "libuv (>= 1.44)" libuv1-dev)
 find_library(VOXLINE_LWS_EVLIB_UV websockets-evlib_uv)
 voxline_require(VOXLINE_LWS_EVLIB_UV "the libwebsockets libuv plugin" libwebsockets-evlib-uv)
 
+# libspeexdsp's resampler (src/audio/resampler.cpp), the one VoIP stacks use.
+pkg_check_modules(SPEEXDSP QUIET IMPORTED_TARGET speexdsp>=1.2)
+voxline_require(SPEEXDSP_FOUND "libspeexdsp (>= 1.2)" libspeexdsp-dev)
+
 find_package(OpenSSL QUIET)
 voxline_require(OPENSSL_FOUND "OpenSSL" libssl-dev)
 

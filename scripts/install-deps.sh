@@ -6,8 +6,9 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config g++ clang libclang-rt-14-dev clang-format
   libcurl4-openssl-dev libwebsockets-dev libwebsockets-evlib-uv libuv1-dev libsqlite3-dev libhiredis-dev libpq-dev rapidjson-dev
+  libspeexdsp-dev
   libfmt-dev doctest-dev libssl-dev openssl abigail-tools
-  redis-server redis-tools nghttp2-proxy postgresql
+  redis-server redis-tools nghttp2-proxy postgresql sox
   python3 python3-pytest python3-websockets
 )
 

@@ -1,7 +1,7 @@
 // File: audio_encoding.hpp
 // AudioEncoding: the raw (headerless) audio formats voxline exchanges with Deepgram, and their
 // query-parameter names. Both are mono; linear16 is little-endian signed 16-bit PCM, mulaw is
-// ITU G.711 mu-law, one byte per sample (speech/g711.hpp converts between them).
+// ITU G.711 mu-law, one byte per sample (audio/g711.hpp converts between them).
 //
 //   AudioEncoding e = AudioEncoding::kMulaw;
 //   encoding_name(e) == "mulaw"; bytes_per_sample(e) == 1

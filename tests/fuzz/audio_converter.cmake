@@ -1,0 +1,1 @@
+voxline_add_fuzzer(audio_converter LIBS voxline::audio)
