@@ -167,9 +167,12 @@ void Http1Connection::on_http1_message_complete() {
 void Http1Connection::fail(Status status, bool tls) {
   Http1Exchange *ex = exchange_;
   const bool stale = served_ > 0 && !parser_.started();
+  // The reader refused the body (its request was cancelled): as abandon(), keep a warm spare.
+  const bool refused = status.code() == StatusCode::kCancelled && state_ == State::kBusy;
   exchange_ = nullptr;
   pending_ = nullptr;
   die();
+  if (refused) pool_.replace(*this);
   if (ex != nullptr) ex->on_http1_done(std::move(status), stale, tls);
 }
 
