@@ -92,7 +92,7 @@ TEST_CASE("stt sends interims, SpeechStarted and UtteranceEnd only when the quer
   auto sim = start_sim(kScript);
   RawWsClient ws;
   REQUIRE(ws.connect(sim->port(), "/v1/listen?model=nova-3&encoding=linear16&sample_rate=16000&channels=2",
-                     dg_auth("Bearer")));
+                     dg_auth()));
   REQUIRE(ws.send_binary(silence(2000, "linear16", 16000, 2)));
   WsFrame only = ws.recv();
   json::Document d = parse_json(only.payload);
@@ -115,7 +115,7 @@ TEST_CASE(
   std::vector<std::string> finals;
   bool speech_final_last = false;
   double final_end = 0;
-  for (int i = 0; i < 6; ++i) {
+  for (int i = 0; i < 7; ++i) {
     WsFrame f = ws.recv();
     REQUIRE(f.type == WsFrame::Type::kText);
     json::Document d = parse_json(f.payload);
@@ -128,38 +128,144 @@ TEST_CASE(
       final_end = d["start"].GetDouble() + d["duration"].GetDouble();
     }
   }
-  CHECK(types ==
-        std::vector<std::string>{"SpeechStarted", "interim", "final", "interim", "final", "UtteranceEnd"});
-  REQUIRE(finals.size() == 2);
-  CHECK(finals[0] + " " + finals[1] == "Book me in for Friday morning please");
+  // The first final is the empty one covering the 100 ms of silence before the speech.
+  CHECK(types == std::vector<std::string>{"SpeechStarted", "final", "interim", "final", "interim", "final",
+                                          "UtteranceEnd"});
+  REQUIRE(finals.size() == 3);
+  CHECK(finals[0].empty());
+  CHECK(finals[1] + " " + finals[2] == "Book me in for Friday morning please");
   CHECK(speech_final_last);
   CHECK(final_end == doctest::Approx(1.4));  // end_ms + endpointing
 }
 
-TEST_CASE("stt Finalize returns the in-progress final with from_finalize and it is not repeated") {
-  auto sim = start_sim(R"({"stt":{"events":[
-      {"at_ms":300,"type":"interim","text":"my car"},
-      {"at_ms":2000,"type":"final","text":"My car is making a noise.","speech_final":true,"start_ms":100}]}})");
+TEST_CASE("stt Finalize flushes only the words heard so far and later results never repeat them") {
+  // Seven words of 200 ms each, ending at 400, 600, ... 1600 ms of audio.
+  auto sim = start_sim(R"({"stt":{"utterances":[
+      {"start_ms":200,"end_ms":1600,"text":"My car is making a strange noise","interims":3}]}})");
   RawWsClient ws;
-  REQUIRE(
-      ws.connect(sim->port(), "/v1/listen?encoding=mulaw&sample_rate=8000&interim_results=true", dg_auth()));
-  REQUIRE(ws.send_binary(silence(500)));
-  CHECK_FALSE(parse_json(ws.recv().payload)["is_final"].GetBool());
+  REQUIRE(ws.connect(sim->port(),
+                     "/v1/listen?encoding=mulaw&sample_rate=8000&interim_results=true&endpointing=300",
+                     dg_auth()));
+  REQUIRE(ws.send_binary(silence(1000)));
+  std::vector<json::Document> before;  // silence final [0, 0.2], interims "My" and "My car is"
+  for (WsFrame f = ws.recv(300); f.type == WsFrame::Type::kText; f = ws.recv(300))
+    before.push_back(parse_json(f.payload));
+  REQUIRE(before.size() == 3);
+  CHECK(str(before[2]["channel"]["alternatives"][0]["transcript"]) == "My car is");
   REQUIRE(ws.send_text(R"({"type":"Finalize"})"));
   json::Document f = parse_json(ws.recv().payload);
   CHECK(f["is_final"].GetBool());
   CHECK(f["from_finalize"].GetBool());
   CHECK_FALSE(f["speech_final"].GetBool());
-  CHECK(str(f["channel"]["alternatives"][0]["transcript"]) == "My car is making a noise.");
-  REQUIRE(ws.send_binary(silence(2000)));
-  CHECK(ws.recv(200).type == WsFrame::Type::kTimeout);
-  // With nothing in progress, Finalize answers nothing (Deepgram does not guarantee a reply).
+  // Heard by 1000 ms: the words ending by then, not the whole scripted sentence.
+  CHECK(str(f["channel"]["alternatives"][0]["transcript"]) == "My car is making");
+  CHECK(f["start"].GetDouble() == doctest::Approx(0.2));
+  CHECK(f["duration"].GetDouble() == doctest::Approx(0.8));
+  const auto &fw = f["channel"]["alternatives"][0]["words"];
+  REQUIRE(fw.Size() == 4);
+  CHECK(fw[3]["end"].GetDouble() == doctest::Approx(1.0));
+  REQUIRE(ws.send_binary(silence(1000)));
+  std::vector<json::Document> after;
+  for (WsFrame g = ws.recv(300); g.type == WsFrame::Type::kText; g = ws.recv(300))
+    after.push_back(parse_json(g.payload));
+  REQUIRE(after.size() == 2);
+  CHECK_FALSE(after[0]["is_final"].GetBool());
+  CHECK(str(after[0]["channel"]["alternatives"][0]["transcript"]) == "a");
+  CHECK(after[1]["is_final"].GetBool());
+  CHECK(after[1]["speech_final"].GetBool());
+  CHECK(str(after[1]["channel"]["alternatives"][0]["transcript"]) == "a strange noise");
+  for (const auto &d : after) {
+    CHECK(d["start"].GetDouble() == doctest::Approx(1.0));  // the window after the flushed one
+    for (const auto &w : d["channel"]["alternatives"][0]["words"].GetArray())
+      CHECK(w["start"].GetDouble() >= 1.0);
+  }
+  // With the utterance final, nothing is in progress: Finalize answers nothing.
   REQUIRE(ws.send_text(R"({"type":"Finalize","channel":0})"));
   CHECK(ws.recv(200).type == WsFrame::Type::kTimeout);
 }
 
+TEST_CASE("stt words end where the speech ends and UtteranceEnd comes utterance_end_ms after the last word") {
+  // Speech 100..1100 ms; the final waits for 300 ms of endpointing silence.
+  auto sim = start_sim(R"({"stt":{"utterances":[
+      {"start_ms":100,"end_ms":1100,"text":"I need an oil change.","interims":0}]}})");
+  RawWsClient ws;
+  REQUIRE(ws.connect(sim->port(),
+                     "/v1/listen?encoding=mulaw&sample_rate=8000&interim_results=true&endpointing=300"
+                     "&utterance_end_ms=1000",
+                     dg_auth()));
+  REQUIRE(ws.send_binary(silence(2000)));
+  std::vector<json::Document> got;
+  for (WsFrame f = ws.recv(300); f.type == WsFrame::Type::kText; f = ws.recv(300))
+    got.push_back(parse_json(f.payload));
+  REQUIRE(got.size() == 2);  // the empty final of the leading silence, then the utterance
+  const json::Document &fin = got[1];
+  CHECK(fin["speech_final"].GetBool());
+  CHECK(fin["start"].GetDouble() + fin["duration"].GetDouble() ==
+        doctest::Approx(1.4));  // window: to the endpoint
+  const auto &words = fin["channel"]["alternatives"][0]["words"];
+  REQUIRE(words.Size() == 5);
+  CHECK(words[0]["start"].GetDouble() == doctest::Approx(0.1));
+  CHECK(words[4]["end"].GetDouble() == doctest::Approx(1.1));  // not stretched over the silence
+  for (const auto &w : words.GetArray()) CHECK(w["end"].GetDouble() <= 1.1 + 1e-9);
+  // UtteranceEnd is due 1000 ms after the last word: at 2100 ms of audio, not before.
+  REQUIRE(ws.send_binary(silence(90)));
+  CHECK(ws.recv(200).type == WsFrame::Type::kTimeout);
+  REQUIRE(ws.send_binary(silence(10)));
+  json::Document ue = parse_json(ws.recv().payload);
+  CHECK(str(ue["type"]) == "UtteranceEnd");
+  CHECK(ue["last_word_end"].GetDouble() == doctest::Approx(1.1));
+}
+
+TEST_CASE(
+    "stt finals tile the audio with empty finals over silence, and interims start where their final starts") {
+  auto sim = start_sim(R"({"stt":{"utterances":[
+      {"start_ms":300,"end_ms":900,"text":"Hello there","interims":2},
+      {"start_ms":2000,"end_ms":2600,"text":"How are you today","interims":2}]}})");
+  RawWsClient ws;
+  REQUIRE(ws.connect(sim->port(),
+                     "/v1/listen?encoding=mulaw&sample_rate=8000&interim_results=true&endpointing=200",
+                     dg_auth()));
+  for (int i = 0; i < 35; ++i) REQUIRE(ws.send_binary(silence(100)));
+  REQUIRE(ws.send_text(R"({"type":"CloseStream"})"));
+  std::vector<json::Document> results;
+  for (const WsFrame &f : ws.recv_until_closed()) {
+    if (f.type != WsFrame::Type::kText) continue;
+    json::Document d = parse_json(f.payload);
+    if (str(d["type"]) == "Results") results.push_back(std::move(d));
+  }
+  std::vector<std::string> finals;
+  double cursor = 0;
+  size_t interims = 0;
+  for (size_t i = 0; i < results.size(); ++i) {
+    const json::Document &r = results[i];
+    const double start = r["start"].GetDouble();
+    const double end = start + r["duration"].GetDouble();
+    const std::string text = str(r["channel"]["alternatives"][0]["transcript"]);
+    CAPTURE(i);
+    CAPTURE(text);
+    if (!r["is_final"].GetBool()) {
+      ++interims;
+      CHECK(start == doctest::Approx(cursor));  // the window continues from the last final
+      for (size_t j = i + 1; j < results.size(); ++j) {
+        if (!results[j]["is_final"].GetBool()) continue;
+        CHECK(results[j]["start"].GetDouble() == doctest::Approx(start));  // and its final shares it
+        break;
+      }
+      continue;
+    }
+    CHECK(start == doctest::Approx(cursor));  // no gap, no overlap
+    cursor = end;
+    finals.push_back(text);
+  }
+  CHECK(cursor == doctest::Approx(3.5));  // the trailing silence too, at CloseStream
+  CHECK(interims == 3);                   // "Hello", "How", "How are"
+  CHECK(finals == std::vector<std::string>{"", "Hello there", "", "How are you today", ""});
+}
+
 TEST_CASE("stt CloseStream flushes the pending final, sends Metadata and closes 1000") {
-  auto sim = start_sim(R"({"stt":{"events":[{"at_ms":5000,"type":"final","text":"Thanks, bye."}]}})");
+  // Spoken by 1200 ms; the endpoint would only come at 5000.
+  auto sim =
+      start_sim(R"({"stt":{"events":[{"at_ms":5000,"type":"final","text":"Thanks, bye.","end_ms":1200}]}})");
   for (const bool empty_frame : {false, true}) {
     CAPTURE(empty_frame);
     RawWsClient ws;
@@ -199,6 +305,22 @@ TEST_CASE("stt KeepAlive keeps the socket open and silence closes it with 1011 N
   CHECK(closed.close_code == 1011);
   CHECK(closed.payload.find("net0001") != std::string::npos);
   CHECK(closed.t_ms >= 1000);  // three KeepAlives 200 ms apart pushed the 600 ms idle close out
+}
+
+TEST_CASE("stt closes a socket that only ever gets KeepAlive with 1011 NET-0001 once the timeout passes") {
+  auto sim = start_sim(R"({"stt":{"idle_timeout_ms":600}})");
+  RawWsClient ws;
+  REQUIRE(ws.connect(sim->port(), "/v1/listen?encoding=mulaw&sample_rate=8000", dg_auth()));
+  WsFrame f;
+  for (int i = 0; i < 8; ++i) {  // KeepAlive every 150 ms for 1.2 s, but never any audio
+    REQUIRE(ws.send_text(R"({"type":"KeepAlive"})"));
+    f = ws.recv(150);
+    if (f.type != WsFrame::Type::kTimeout) break;
+  }
+  REQUIRE(f.type == WsFrame::Type::kClose);
+  CHECK(f.close_code == 1011);
+  CHECK(f.payload.find("net0001") != std::string::npos);
+  CHECK(f.t_ms < 1000);  // at the 600 ms timeout, KeepAlives notwithstanding
 }
 
 TEST_CASE("stt refuses bad credentials and bad query parameters with real HTTP statuses at the handshake") {

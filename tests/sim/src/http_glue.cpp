@@ -73,7 +73,19 @@ int Simulator::Impl::respond(HttpConn &c) {
   std::string authz;
   for (const auto &[k, v] : c.headers)
     if (k == "authorization") authz = v;
-  if (c.endpoint == "other") {
+  if (c.endpoint == "auth") {
+    GrantRequest grant;
+    grant.method = c.method;
+    grant.authorization = authz;
+    grant.body = c.body;
+    const std::string request_id = fmt::format("00000000-0000-4000-8000-{:012x}", c.id);
+    grant.request_id = request_id;
+    grant.now_ms = now_ms();
+    grant.unix_s =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
+    c.plan = grant_response(grant, opts.api_key, grants);
+  } else if (c.endpoint == "other") {
     c.plan = fixed_response(
         404, openai_error_body("Unknown request URL: " + c.path, "invalid_request_error", "unknown_url"));
   } else if (c.method != "POST") {
@@ -96,7 +108,7 @@ int Simulator::Impl::respond(HttpConn &c) {
           openai_error_body("You didn't provide an API key. You need to provide your API key in an "
                             "Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
                             "invalid_request_error", ""));
-    } else if (need_auth && !auth_ok(authz, false)) {
+    } else if (need_auth && !auth_ok(authz, AuthScheme::kOpenAi)) {
       c.plan =
           fixed_response(401, openai_error_body("Incorrect API key provided. You can find your API key at "
                                                 "https://platform.openai.com/account/api-keys.",
@@ -116,7 +128,8 @@ int Simulator::Impl::respond(HttpConn &c) {
   // OpenAI answers every request with an x-request-id, errors included: clients quote it.
   bool has_request_id = false;
   for (const auto &h : c.plan.headers) has_request_id = has_request_id || h.first == "x-request-id";
-  if (!has_request_id) c.plan.headers.emplace_back("x-request-id", fmt::format("req_sim{}", llm_serial++));
+  if (!has_request_id && c.endpoint != "auth")
+    c.plan.headers.emplace_back("x-request-id", fmt::format("req_sim{}", llm_serial++));
   c.responding = true;
   c.response_start_ms = now_ms();
   lws_callback_on_writable(c.wsi);

@@ -90,11 +90,20 @@ std::string Simulator::Impl::path_with_query(const std::string &path, const Quer
   return s;
 }
 
-// Deepgram accepts "Token <key>" and "Bearer <jwt>"; OpenAI only "Bearer <key>".
-bool Simulator::Impl::auth_ok(const std::string &authz, bool deepgram) const {
+// Deepgram takes an API key only as "Token <key>"; "Bearer" is for its temporary JWTs, so a key
+// sent as Bearer is refused (401) as Deepgram refuses it. OpenAI takes only "Bearer <key>".
+bool Simulator::Impl::auth_ok(const std::string &authz, AuthScheme scheme) const {
   if (opts.api_key.empty()) return true;
-  if (authz == "Bearer " + opts.api_key) return true;
-  return deepgram && authz == "Token " + opts.api_key;
+  constexpr std::string_view kBearer = "Bearer ";
+  switch (scheme) {
+    case AuthScheme::kDeepgram:
+      if (authz == "Token " + opts.api_key) return true;
+      return authz.rfind(kBearer, 0) == 0 &&
+             grants.valid(std::string_view(authz).substr(kBearer.size()), now_ms());
+    case AuthScheme::kOpenAi: return authz == "Bearer " + opts.api_key;
+    case AuthScheme::kAnyKey: return authz == "Token " + opts.api_key || authz == "Bearer " + opts.api_key;
+  }
+  return false;
 }
 
 // Writes a complete HTTP response directly (used while the ws upgrade is still HTTP).

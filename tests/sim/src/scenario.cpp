@@ -121,7 +121,7 @@ Status parse_stt(const Value &v, const std::string &where, SttScript &out) {
       const Value &e = (*evs)[i];
       std::string w = fmt::format("{}.events[{}]", where, i);
       VOXLINE_RETURN_IF_ERROR(
-          check_object(e, w, {"at_ms", "type", "text", "speech_final", "confidence", "start_ms"}));
+          check_object(e, w, {"at_ms", "type", "text", "speech_final", "confidence", "start_ms", "end_ms"}));
       SttEvent ev;
       if (json::find(e, "at_ms") == nullptr) return bad(w + ".at_ms", "is required");
       VOXLINE_RETURN_IF_ERROR(read_int(e, "at_ms", w, ev.at_ms, 0, kMaxMs));
@@ -147,6 +147,11 @@ Status parse_stt(const Value &v, const std::string &where, SttScript &out) {
       VOXLINE_RETURN_IF_ERROR(read_double(e, "confidence", w, ev.confidence, 0.0, 1.0));
       VOXLINE_RETURN_IF_ERROR(read_int(e, "start_ms", w, ev.start_ms, 0, kMaxMs));
       if (ev.start_ms > ev.at_ms) return bad(w + ".start_ms", "must be <= at_ms");
+      VOXLINE_RETURN_IF_ERROR(read_int(e, "end_ms", w, ev.end_ms, 0, kMaxMs));
+      if (ev.end_ms >= 0 && ev.type != SttEventType::kInterim && ev.type != SttEventType::kFinal)
+        return bad(w + ".end_ms", "only interim and final events have an end_ms");
+      if (ev.end_ms > ev.at_ms) return bad(w + ".end_ms", "must be <= at_ms");
+      if (ev.end_ms >= 0 && ev.end_ms < ev.start_ms) return bad(w + ".end_ms", "must be >= start_ms");
       out.events.push_back(std::move(ev));
     }
     std::stable_sort(out.events.begin(), out.events.end(),

@@ -56,6 +56,7 @@ struct SttEvent {
   bool speech_final = false;
   double confidence = 0.95;
   int64_t start_ms = -1;  // final/interim window start; -1 = end of the previous final
+  int64_t end_ms = -1;    // final/interim: where its speech (its last word) ends; -1 = at_ms
 };
 
 // Sugar for a whole spoken phrase; expanded per connection because the timing of speech_final

@@ -27,6 +27,7 @@
 #include <libwebsockets.h>
 #include <openssl/ssl.h>
 
+#include "sim/src/auth_grant.hpp"
 #include "sim/src/http_plan.hpp"
 #include "sim/src/scenario.hpp"
 #include "sim/src/ws_session.hpp"
@@ -119,6 +120,7 @@ inline std::string endpoint_for_ws(const std::string &path) {
 
 inline std::string endpoint_for_http(const std::string &path) {
   if (path == "/v1/chat/completions") return "llm";
+  if (path == "/v1/auth/grant") return "auth";
   if (path == "/test/sse") return "sse";
   return "other";
 }
@@ -161,6 +163,7 @@ class Simulator::Impl {
   // Service-thread only.
   std::unordered_map<lws *, std::unique_ptr<Conn>> conns;
   std::unordered_map<lws *, PendingUpgrade> pending;
+  detail::GrantStore grants;  // access tokens from POST /v1/auth/grant
   int64_t now_ms() const {
     return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
         .count();
@@ -178,8 +181,13 @@ class Simulator::Impl {
   static std::vector<std::pair<std::string, std::string>> headers_of(lws *wsi);
   static QueryParams query_of(lws *wsi);
   static std::string path_with_query(const std::string &path, const QueryParams &q);
-  // Deepgram accepts "Token <key>" and "Bearer <jwt>"; OpenAI only "Bearer <key>".
-  bool auth_ok(const std::string &authz, bool deepgram) const;
+  // Credentials each kind of endpoint accepts.
+  enum class AuthScheme {
+    kDeepgram,  // "Token <api key>", or "Bearer <jwt>" for a token granted here and not expired
+    kOpenAi,    // "Bearer <api key>"
+    kAnyKey,    // generic test endpoints: "Token <api key>" or "Bearer <api key>"
+  };
+  bool auth_ok(const std::string &authz, AuthScheme scheme) const;
   // Writes a complete HTTP response directly (used while the ws upgrade is still HTTP).
   static int write_http_response(lws *wsi, int status, const std::string &content_type,
                                  const std::string &body,

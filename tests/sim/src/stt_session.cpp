@@ -1,6 +1,7 @@
 // Simulated Deepgram live STT (/v1/listen, Deepgram's v1 streaming protocol): query validation at the
-// upgrade, scripted Results / SpeechStarted / UtteranceEnd emitted when the received audio
-// reaches each event's offset, KeepAlive / Finalize / CloseStream, Metadata, idle close 1011.
+// upgrade, the scripted timeline (stt_timeline.hpp) played as Results / SpeechStarted / UtteranceEnd
+// when the received audio reaches each event's offset, finals that tile the audio (empty ones over
+// silence), KeepAlive / Finalize / CloseStream, Metadata, idle close 1011.
 #include <openssl/evp.h>
 
 #include <algorithm>
@@ -13,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "sim/src/audio.hpp"
+#include "sim/src/stt_timeline.hpp"
 #include "sim/src/ws_session.hpp"
 #include "voxline/core/json.hpp"
 
@@ -108,40 +110,12 @@ std::string validate(const QueryParams &q, SttConfig &cfg) {
   return {};
 }
 
-struct Word {
-  std::string word, punctuated;
-  double start = 0, end = 0;
-};
-
-std::vector<Word> make_words(const std::string &text, double start_s, double end_s) {
-  std::vector<Word> words;
-  size_t i = 0;
-  while (i < text.size()) {
-    while (i < text.size() && text[i] == ' ') ++i;
-    size_t j = i;
-    while (j < text.size() && text[j] != ' ') ++j;
-    if (j > i) {
-      Word w;
-      w.punctuated = text.substr(i, j - i);
-      for (char c : w.punctuated) {
-        if (std::isalnum(static_cast<unsigned char>(c)) || c == '\'' || c == '-' ||
-            (static_cast<unsigned char>(c) & 0x80) != 0)
-          w.word += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      }
-      words.push_back(std::move(w));
-    }
-    i = j;
-  }
-  double step = words.empty() ? 0 : (end_s - start_s) / static_cast<double>(words.size());
-  for (size_t k = 0; k < words.size(); ++k) {
-    words[k].start = start_s + step * static_cast<double>(k);
-    words[k].end = start_s + step * static_cast<double>(k + 1);
-  }
-  return words;
-}
-
 double round3(double x) {
   return std::round(x * 1000.0) / 1000.0;
+}
+
+double seconds(int64_t ms) {
+  return static_cast<double>(ms) / 1000.0;
 }
 
 class SttSession final : public WsSession {
@@ -150,10 +124,12 @@ class SttSession final : public WsSession {
       : cfg_(std::move(cfg)), sc_(std::move(sc)), request_id_(std::move(request_id)) {
     const SttScript &s = sc_->stt;
     if (!s.request_id.empty()) request_id_ = s.request_id;
-    events_ = s.events;
-    expand_utterances();
-    std::stable_sort(events_.begin(), events_.end(),
-                     [](const SttEvent &a, const SttEvent &b) { return a.at_ms < b.at_ms; });
+    TimelineParams params;
+    params.endpointing_enabled = cfg_.endpointing_enabled;
+    params.endpointing_ms = cfg_.endpointing_ms;
+    params.utterance_end_ms = cfg_.utterance_end_ms;
+    events_ = build_timeline(s, params);
+    done_.assign(events_.size(), false);
     sha_ = EVP_MD_CTX_new();
     if (sha_ != nullptr) EVP_DigestInit_ex(sha_, EVP_sha256(), nullptr);
   }
@@ -166,7 +142,8 @@ class SttSession final : public WsSession {
   void on_open() override { last_input_ms_ = now_ms; }
 
   void on_message(bool binary, std::string_view data) override {
-    last_input_ms_ = now_ms;
+    // Until audio has arrived only audio counts: KeepAlive alone does not hold a socket open.
+    if (binary || audio_bytes_ > 0) last_input_ms_ = now_ms;
     if (binary) {
       if (data.empty()) {  // legacy end-of-stream signal: behaves like CloseStream
         close_stream();
@@ -214,57 +191,6 @@ class SttSession final : public WsSession {
   }
 
  private:
-  void expand_utterances() {
-    for (const SttUtterance &u : sc_->stt.utterances) {
-      SttEvent started;
-      started.at_ms = u.start_ms;
-      started.type = SttEventType::kSpeechStarted;
-      events_.push_back(started);
-      std::vector<std::string> words;
-      for (const Word &w : make_words(u.text, 0, 1)) words.push_back(w.punctuated);
-      const int64_t span = u.end_ms - u.start_ms;
-      // Final pieces first: interims only show the words after the last final before them.
-      const int64_t pieces = std::min<int64_t>(u.pieces, std::max<size_t>(1, words.size()));
-      std::vector<std::pair<int64_t, size_t>> final_ends;  // (at_ms, words covered so far)
-      size_t w = 0;
-      for (int64_t p = 0; p < pieces; ++p) {
-        SttEvent e;
-        e.type = SttEventType::kFinal;
-        size_t upto = words.size() * static_cast<size_t>(p + 1) / static_cast<size_t>(pieces);
-        for (; w < upto; ++w) e.text += (e.text.empty() ? "" : " ") + words[w];
-        const bool last = p + 1 == pieces;
-        e.at_ms = last ? u.end_ms + (cfg_.endpointing_enabled ? cfg_.endpointing_ms : 0)
-                       : u.start_ms + span * (p + 1) / pieces;
-        e.speech_final = last && u.speech_final && cfg_.endpointing_enabled;
-        e.confidence = u.confidence;
-        if (p == 0) e.start_ms = u.start_ms;
-        final_ends.emplace_back(e.at_ms, upto);
-        events_.push_back(std::move(e));
-      }
-      for (int64_t k = 1; k <= u.interims; ++k) {
-        SttEvent e;
-        e.type = SttEventType::kInterim;
-        e.at_ms = u.start_ms + span * k / (u.interims + 1);
-        size_t upto =
-            static_cast<size_t>(std::ceil(static_cast<double>(words.size()) * static_cast<double>(k) /
-                                          static_cast<double>(u.interims + 1)));
-        size_t from = 0;
-        for (const auto &[at, covered] : final_ends)
-          if (at <= e.at_ms) from = covered;
-        for (size_t i = from; i < upto && i < words.size(); ++i) e.text += (i > from ? " " : "") + words[i];
-        if (e.text.empty()) continue;
-        e.confidence = u.confidence * 0.9;
-        events_.push_back(std::move(e));
-      }
-      if (u.utterance_end && cfg_.utterance_end_ms >= 0) {
-        SttEvent e;
-        e.type = SttEventType::kUtteranceEnd;
-        e.at_ms = u.end_ms + cfg_.utterance_end_ms;
-        events_.push_back(std::move(e));
-      }
-    }
-  }
-
   int64_t audio_ms() const {
     const int64_t per_second =
         static_cast<int64_t>(bytes_per_sample(cfg_.encoding)) * cfg_.channels * cfg_.sample_rate;
@@ -279,78 +205,98 @@ class SttSession final : public WsSession {
         request_id_, json::quote(sc_->stt.model_name), cfg_.model, kModelUuid);
   }
 
-  std::string results(const std::string &text, double start_s, double end_s, bool is_final, bool speech_final,
-                      bool from_finalize, double confidence) {
-    std::vector<Word> words = make_words(text, start_s, end_s);
-    std::string wj;
+  // One Results message for the window [start_ms, end_ms] carrying `words`.
+  std::string results(const std::vector<const TimedWord *> &words, int64_t start_ms, int64_t end_ms,
+                      bool is_final, bool speech_final, bool from_finalize, double confidence) {
+    std::string wj, text;
     for (size_t i = 0; i < words.size(); ++i) {
-      const Word &w = words[i];
+      const TimedWord &w = *words[i];
+      // A word cut by an earlier Finalize starts, for this window, where the window starts.
       wj += fmt::format(R"({}{{"word":{},"start":{},"end":{},"confidence":{},"punctuated_word":{}}})",
-                        i ? "," : "", json::quote(w.word), round3(w.start), round3(w.end), confidence,
-                        json::quote(w.punctuated));
+                        i ? "," : "", json::quote(w.word), seconds(std::max(w.start_ms, start_ms)),
+                        seconds(w.end_ms), confidence, json::quote(w.punctuated));
+      text += (i ? " " : "") + w.punctuated;
     }
-    if (is_final && !words.empty()) last_word_end_ = words.back().end;
+    if (is_final && !words.empty()) final_word_end_ms_ = words.back()->end_ms;
     return fmt::format(
         R"({{"type":"Results","channel_index":{},"duration":{},"start":{},"is_final":{},"speech_final":{},"channel":{{"alternatives":[{{"transcript":{},"confidence":{},"words":[{}]}}]}},"metadata":{},"from_finalize":{}}})",
-        channel_index(), round3(end_s - start_s), round3(start_s), is_final, speech_final, json::quote(text),
-        text.empty() ? 0.0 : confidence, wj, metadata_obj(), from_finalize);
+        channel_index(), seconds(end_ms - start_ms), seconds(start_ms), is_final, speech_final,
+        json::quote(text), words.empty() ? 0.0 : confidence, wj, metadata_obj(), from_finalize);
   }
 
-  void emit(const SttEvent &e, int64_t at_ms, bool from_finalize = false) {
+  // The words of `e` not yet sent in a final, up to `heard_ms` of audio.
+  std::vector<const TimedWord *> unsent_words(const TimedEvent &e, int64_t heard_ms) const {
+    std::vector<const TimedWord *> out;
+    for (const TimedWord &w : e.words)
+      if (w.end_ms > final_word_end_ms_ && w.end_ms <= heard_ms) out.push_back(&w);
+    return out;
+  }
+
+  // Finals tile the audio: silence before a window that starts later is an empty final.
+  void cover_until(int64_t start_ms, int64_t due) {
+    if (start_ms <= cursor_ms_) return;
+    send_text(results({}, cursor_ms_, start_ms, true, false, false, 0), due);
+    cursor_ms_ = start_ms;
+  }
+
+  void send_final(const TimedEvent &e, int64_t end_ms, bool speech_final, bool from_finalize, int64_t due) {
+    const int64_t start = std::max(cursor_ms_, e.window_start_ms);
+    cover_until(start, due);
+    send_text(
+        results(unsent_words(e, end_ms), start, end_ms, true, speech_final, from_finalize, e.confidence),
+        due);
+    cursor_ms_ = end_ms;
+  }
+
+  void emit(size_t i) {
+    const TimedEvent &e = events_[i];
     const int64_t due = now_ms + sc_->stt.latency_ms;
-    const double at_s = static_cast<double>(at_ms) / 1000.0;
-    const double cursor_s = static_cast<double>(cursor_ms_) / 1000.0;
-    switch (e.type) {
-      case SttEventType::kSpeechStarted:
+    switch (e.kind) {
+      case TimedKind::kSpeechStarted:
         if (cfg_.vad_events)
           send_text(fmt::format(R"({{"type":"SpeechStarted","channel":{},"timestamp":{}}})", channel_index(),
-                                round3(at_s)),
+                                seconds(e.at_ms)),
                     due);
         break;
-      case SttEventType::kInterim: {
+      case TimedKind::kSilence: cover_until(e.window_start_ms, due); break;
+      case TimedKind::kInterim: {
         if (!cfg_.interim_results) break;
-        double start = e.start_ms >= 0 ? static_cast<double>(e.start_ms) / 1000.0 : cursor_s;
-        send_text(results(e.text, start, at_s, false, false, false, e.confidence), due);
+        std::vector<const TimedWord *> words = unsent_words(e, e.at_ms);
+        if (words.empty()) break;  // nothing new since the last final
+        const int64_t start = std::max(cursor_ms_, e.window_start_ms);
+        cover_until(start, due);
+        send_text(results(words, start, e.at_ms, false, false, false, e.confidence), due);
         break;
       }
-      case SttEventType::kFinal: {
-        double start = e.start_ms >= 0 ? static_cast<double>(e.start_ms) / 1000.0 : cursor_s;
-        send_text(
-            results(e.text, start, at_s, true, e.speech_final && !from_finalize, from_finalize, e.confidence),
-            due);
-        cursor_ms_ = at_ms;
-        break;
-      }
-      case SttEventType::kUtteranceEnd:
-        if (cfg_.interim_results && cfg_.utterance_end_ms >= 0)
+      case TimedKind::kFinal: send_final(e, e.at_ms, e.speech_final, false, due); break;
+      case TimedKind::kUtteranceEnd:
+        if (cfg_.interim_results && cfg_.utterance_end_ms >= 0) {
+          const int64_t last =
+              e.last_word_end_ms >= 0 ? e.last_word_end_ms : std::max<int64_t>(0, final_word_end_ms_);
           send_text(fmt::format(R"({{"type":"UtteranceEnd","channel":{},"last_word_end":{}}})",
-                                channel_index(), round3(last_word_end_)),
+                                channel_index(), seconds(last)),
                     due);
+        }
         break;
     }
   }
 
   void emit_due() {
     const int64_t audio = audio_ms();
-    while (next_ < events_.size() && events_[next_].at_ms <= audio) {
-      if (!skipped(next_)) emit(events_[next_], events_[next_].at_ms);
-      ++next_;
-    }
+    for (; next_ < events_.size() && events_[next_].at_ms <= audio; ++next_)
+      if (!done_[next_]) emit(next_);
   }
-  bool skipped(size_t i) const { return std::find(flushed_.begin(), flushed_.end(), i) != flushed_.end(); }
 
-  // Finalize / CloseStream: the next final whose window already started is sent now.
+  // Finalize / CloseStream: the next final whose window already started is sent now with the
+  // words heard so far; its other words follow in it at its time (never twice).
   bool flush_pending(bool from_finalize) {
     const int64_t audio = audio_ms();
     for (size_t i = next_; i < events_.size(); ++i) {
-      const SttEvent &e = events_[i];
-      if (e.type != SttEventType::kFinal || skipped(i)) continue;
-      int64_t start = e.start_ms >= 0 ? e.start_ms : cursor_ms_;
-      if (start >= audio) return false;
-      SttEvent copy = e;
-      copy.speech_final = false;
-      emit(copy, audio, from_finalize);
-      flushed_.push_back(i);
+      const TimedEvent &e = events_[i];
+      if (e.kind != TimedKind::kFinal || done_[i]) continue;
+      if (std::max(cursor_ms_, e.window_start_ms) >= audio) return false;
+      send_final(e, audio, false, from_finalize, now_ms + sc_->stt.latency_ms);
+      done_[i] = unsent_words(e, e.at_ms).empty();
       return true;
     }
     return false;
@@ -359,14 +305,15 @@ class SttSession final : public WsSession {
   void finalize(bool from_finalize) {
     if (flush_pending(from_finalize)) return;
     if (sc_->stt.finalize_empty_reply) {
-      SttEvent empty;
-      empty.type = SttEventType::kFinal;
-      emit(empty, std::max(audio_ms(), cursor_ms_), from_finalize);
+      const int64_t end = std::max(audio_ms(), cursor_ms_);
+      send_text(results({}, cursor_ms_, end, true, false, from_finalize, 0), now_ms + sc_->stt.latency_ms);
+      cursor_ms_ = end;
     }
   }
 
   void close_stream() {
     flush_pending(false);
+    cover_until(audio_ms(), now_ms + sc_->stt.latency_ms);  // trailing silence
     std::string sha = "0000000000000000000000000000000000000000000000000000000000000000";
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int md_len = 0;
@@ -393,12 +340,12 @@ class SttSession final : public WsSession {
   SttConfig cfg_;
   std::shared_ptr<const Scenario> sc_;
   std::string request_id_;
-  std::vector<SttEvent> events_;
-  std::vector<size_t> flushed_;  // finals already sent early by Finalize
+  std::vector<TimedEvent> events_;
+  std::vector<bool> done_;  // finals whose words all went out early (Finalize)
   size_t next_ = 0;
   uint64_t audio_bytes_ = 0;
-  int64_t cursor_ms_ = 0;  // end of the last final
-  double last_word_end_ = 0;
+  int64_t cursor_ms_ = 0;           // end of the last final's window
+  int64_t final_word_end_ms_ = -1;  // end of the last word sent in a final
   int64_t last_input_ms_ = 0;
   EVP_MD_CTX *sha_ = nullptr;
 };

@@ -1,6 +1,6 @@
 // Simulated Deepgram streaming TTS (/v1/speak, Aura v1 protocol): Metadata first, Speak
 // accumulates text, Flush -> paced synthetic audio then Flushed, Clear -> queued audio dropped
-// then Cleared, Close -> drain then close 1000, unknown type -> close 1008.
+// then Cleared, Close -> close 1000 at once (nothing queued is sent), unknown type -> close 1008.
 #include <algorithm>
 #include <cmath>
 #include <deque>
@@ -107,7 +107,11 @@ class TtsSession final : public WsSession {
       return;
     }
     if (t == "Close") {
-      queue_end(OutFrame::Kind::kClose, 1000, "", tail_due());
+      // Deepgram closes at once: queued audio, a pending Flushed and buffered text are dropped
+      // (replies already due, such as Metadata or a Warning, still go out first).
+      drop_audio();
+      buffered_bytes_ = 0;
+      queue_end(OutFrame::Kind::kClose, 1000);
       return;
     }
     queue_end(OutFrame::Kind::kClose, 1008,
@@ -266,9 +270,9 @@ class TtsSession final : public WsSession {
                  static_cast<int64_t>(t), true);
   }
 
-  void clear() {
-    buffered_bytes_ = 0;
-    // Dropped Flushed frames never reached the client, so their ids (the newest) are reused.
+  // Drops queued audio and pending Flushed replies; returns how many Flushed were dropped. What
+  // survives (warnings queued behind the audio) stays in `out`, in order.
+  int64_t drop_audio() {
     int64_t dropped_flushed = 0;
     for (const OutFrame &f : out)
       if (f.tag == "audio" && f.kind == OutFrame::Kind::kText) ++dropped_flushed;
@@ -276,12 +280,17 @@ class TtsSession final : public WsSession {
               out.end());
     for (const Pending &p : pending_)
       if (p.audio && p.kind == OutFrame::Kind::kText) ++dropped_flushed;
-    // What survives (warnings queued behind the audio) goes out before Cleared, in order.
     for (Pending &p : pending_)
       if (p.kind != OutFrame::Kind::kBinary && !p.audio)
         out.push_back({p.kind, std::move(p.payload), p.close_code, p.due_ms, {}});
     pending_.clear();
-    sequence_ -= dropped_flushed;
+    return dropped_flushed;
+  }
+
+  void clear() {
+    buffered_bytes_ = 0;
+    // Dropped Flushed frames never reached the client, so their ids (the newest) are reused.
+    sequence_ -= drop_audio();
     send_text(fmt::format(R"({{"type":"Cleared","sequence_id":{}}})", sequence_++));
   }
 

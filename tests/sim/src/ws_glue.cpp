@@ -65,7 +65,8 @@ int Simulator::Impl::on_confirm_upgrade(lws *wsi) {
     }
   }
   const bool need_auth = endpoint != "echo" || sc->echo_require_auth;
-  if (need_auth && !auth_ok(header(wsi, WSI_TOKEN_HTTP_AUTHORIZATION), true)) {
+  const AuthScheme scheme = endpoint == "echo" ? AuthScheme::kAnyKey : AuthScheme::kDeepgram;
+  if (need_auth && !auth_ok(header(wsi, WSI_TOKEN_HTTP_AUTHORIZATION), scheme)) {
     return refuse(
         401, "Invalid credentials.",
         fmt::format(R"({{"err_code":"INVALID_AUTH","err_msg":"Invalid credentials.","request_id":"{}"}})",

@@ -36,8 +36,9 @@ struct SimOptions {
   int port = 0;  // 0 = pick a free port
   // Both set = serve TLS (wss/https) instead of plain ws/http.
   std::string tls_cert_file, tls_key_file;
-  // Deepgram endpoints expect "Authorization: Token <key>" (Bearer accepted too), OpenAI
-  // "Authorization: Bearer <key>".
+  // Deepgram endpoints expect "Authorization: Token <key>", or "Bearer <jwt>" with a token from
+  // POST /v1/auth/grant that has not expired (a key sent as Bearer is refused, as Deepgram
+  // refuses it); OpenAI "Authorization: Bearer <key>".
   std::string api_key = "test-key";  // empty = no auth check at all
   std::string scenario_json;         // optional initial scenario
   // Recording is bounded: beyond this many records, or this many payload bytes, the oldest are
@@ -48,7 +49,7 @@ struct SimOptions {
 };
 
 struct RecordedMessage {
-  std::string endpoint;   // "stt", "tts", "llm", "echo", "sse" (or "other" for unknown paths)
+  std::string endpoint;   // "stt", "tts", "llm", "echo", "sse", "auth" (or "other" for unknown paths)
   std::string direction;  // "in" (from client) or "out" (from the simulator)
   // "handshake" (ws upgrade; payload = path with query), "http_request" (payload = request body),
   // "http_response" (status line sent; payload = body for fixed bodies, "" for streams),
