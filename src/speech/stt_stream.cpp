@@ -177,6 +177,7 @@ Result<std::unique_ptr<SttStream>> SttStream::open(std::shared_ptr<Slot> slot,
 SttStream::SttStream(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 SttStream::~SttStream() {
+  impl_->stop_accepting();
   (void)impl_->post(&Impl::request_abort);  // a no-op once closed; fails only after Runtime shutdown
 }
 
@@ -190,10 +191,12 @@ Status SttStream::finalize() {
 }
 
 Status SttStream::close() {
+  impl_->stop_accepting();  // at once: audio pushed after close() returns is refused
   return impl_->post(&Impl::request_close);
 }
 
 void SttStream::abort() {
+  impl_->stop_accepting();
   (void)impl_->post(&Impl::request_abort);
 }
 

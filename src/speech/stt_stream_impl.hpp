@@ -36,6 +36,7 @@ class SttStream::Impl : public std::enable_shared_from_this<SttStream::Impl> {
   Status post(void (Impl::*what)());
   SttStreamStats stats() const noexcept;
   bool closing() const noexcept { return !accepting_.load(std::memory_order_acquire); }
+  void stop_accepting() noexcept { accepting_.store(false, std::memory_order_release); }
 
   // Slot thread (posted by SttStream).
   void start();
