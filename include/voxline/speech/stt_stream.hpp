@@ -44,6 +44,8 @@
 //
 // Events: on_open once (the first connection), then results and the other events, on_reconnecting /
 // on_reconnected around each reconnect, and exactly one on_closed, after which nothing is called.
+// A first connection refused transiently (429, 5xx) is retried too: on_reconnecting then comes
+// before on_open.
 // All run on the slot thread, in wire order, never inside the call that caused them; they must not
 // block. Views and references passed to them are valid only during the call.
 // Threading: push_audio from one thread at a time (any thread: the host's audio thread, or the

@@ -5,6 +5,7 @@
 // delivers the last transcript. Tests wait on events with generous deadlines, never on timing.
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
@@ -18,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "integration/net/net_test_support.hpp"
 #include "voxline/core/metrics.hpp"
 #include "voxline/net/runtime.hpp"
 #include "voxline/net/slot.hpp"
@@ -676,4 +678,71 @@ TEST_CASE("destroying the stream aborts it: on_closed(CANCELLED) arrives on the 
   CHECK(rec->closed()->status.code() == StatusCode::kCancelled);
   CHECK(rec->closed_count() == 1);
   CHECK(rec->threads().count(std::this_thread::get_id()) == 0);
+}
+
+TEST_CASE("a handshake that never completes times out per attempt, is retried, then ends the stream") {
+  SttFixture f("");
+  nettest::SilentListener silent;
+  auto rec = std::make_shared<SttRecorder>();
+  auto o = f.options();
+  o.stt.base_url = "ws://127.0.0.1:" + std::to_string(silent.port());
+  o.handshake_timeout = 200ms;
+  o.reconnect_backoff.max_attempts = 2;
+  auto s = SttStream::open(f.slot, o, rec, &f.metrics);
+  REQUIRE(s.ok());
+  REQUIRE(rec->wait_closed());
+  CHECK(rec->closed()->status.code() == StatusCode::kTimeout);
+  CHECK(rec->closed()->connections == 0);
+  CHECK(rec->reconnecting().size() == 1);
+  CHECK_FALSE(rec->open_info().has_value());
+  CHECK(f.counter("voxline_stt_timeouts_total", {{"phase", "connect"}}) == 2);
+}
+
+TEST_CASE(
+    "audio that Deepgram leaves unanswered past result_timeout is taken for a half-open link and "
+    "the stream reconnects") {
+  SttFixture f(R"({"stt":{"idle_timeout_ms":0}})");  // a server that never says anything
+  auto rec = std::make_shared<SttRecorder>();
+  auto o = f.options();
+  o.result_timeout = 500ms;
+  auto stream = open_stream(f, o, rec);
+  std::atomic<bool> stop{false};
+  std::thread host([&] {
+    const std::string frame = make_audio(160);
+    auto due = std::chrono::steady_clock::now();
+    while (!stop.load()) {
+      (void)stream->push_audio(frame.data(), frame.size());
+      due += 20ms;
+      std::this_thread::sleep_until(due);
+    }
+  });
+  const bool reconnected = rec->wait([&] { return !rec->reconnected().empty() || rec->closed_count() > 0; });
+  stop.store(true);
+  host.join();
+  REQUIRE(reconnected);
+  REQUIRE(stream->close().ok());
+  REQUIRE(rec->wait_closed());
+  auto reconnecting = rec->reconnecting();
+  REQUIRE_FALSE(reconnecting.empty());
+  CHECK(reconnecting[0].cause.code() == StatusCode::kTimeout);
+  CHECK(f.counter("voxline_stt_timeouts_total", {{"phase", "result"}}) >= 1);
+}
+
+TEST_CASE("close() gives up after close_timeout when Deepgram never ends the stream") {
+  // Every server message stalls for 10 s, the CloseStream answer included.
+  SttFixture f(R"({"faults":[{"endpoint":"stt","type":"stall","after_messages":0,"stall_ms":10000}]})");
+  auto rec = std::make_shared<SttRecorder>();
+  auto o = f.options();
+  o.close_timeout = 500ms;
+  auto stream = open_stream(f, o, rec);
+  push_paced(*stream, make_audio(1600));
+  REQUIRE(stream->close().ok());
+  REQUIRE(rec->wait_closed());
+  CHECK(rec->closed()->status.code() == StatusCode::kTimeout);
+  CHECK_FALSE(rec->closed()->metadata_received);
+  CHECK(f.counter("voxline_stt_timeouts_total", {{"phase", "close"}}) == 1);
+  bool close_stream_sent = false;
+  for (const auto &c : f.controls())
+    if (c.text == R"({"type":"CloseStream"})") close_stream_sent = true;
+  CHECK(close_stream_sent);
 }
