@@ -20,6 +20,9 @@
 // because Deepgram closes sockets that never receive audio. While no audio flows, KeepAlive goes
 // out every `keepalive_interval`. Finalize and CloseStream take the priority lane, but only once
 // the audio queued before them is written: overtaking it would lose the tail of the speech.
+// push_audio never allocates; on the slot, each tick re-arms one timer and each audio message is
+// one WsBuffer that the runtime takes over. Ticks of all streams with the same `coalesce` fall on
+// one grid, so a slot serves them in one loop pass.
 //
 // The stream clock: every time in an event (result start and words, SpeechStarted timestamp,
 // UtteranceEnd last_word_end) is in seconds of audio the stream has sent since it began (caller

@@ -11,6 +11,7 @@
 #include <condition_variable>
 #include <functional>
 #include <future>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -199,25 +200,28 @@ struct SttFixture {
     return audio;
   }
 
-  // Text frames the client sent (KeepAlive, Finalize, CloseStream) with the audio bytes received
-  // before each on the same connection.
+  // Text frames the client sent (KeepAlive, Finalize, CloseStream) with the audio bytes the same
+  // connection received before each.
   struct Control {
     std::string text;
+    uint64_t connection_id = 0;
     size_t audio_before = 0;
     int64_t t_ms = 0;
     int64_t last_audio_ms = -1;
   };
   std::vector<Control> controls() const {
     std::vector<Control> out;
-    size_t audio = 0;
-    int64_t last_audio = -1;
+    std::map<uint64_t, size_t> audio;
+    std::map<uint64_t, int64_t> last_audio;
     for (const auto &m : sim->recorded("stt")) {
       if (m.direction != "in") continue;
       if (m.kind == "binary") {
-        audio += m.payload.size();
-        last_audio = m.t_ms;
+        audio[m.connection_id] += m.payload.size();
+        last_audio[m.connection_id] = m.t_ms;
       } else if (m.kind == "text") {
-        out.push_back({m.payload, audio, m.t_ms, last_audio});
+        auto la = last_audio.find(m.connection_id);
+        out.push_back({m.payload, m.connection_id, audio[m.connection_id], m.t_ms,
+                       la == last_audio.end() ? -1 : la->second});
       }
     }
     return out;
@@ -228,6 +232,7 @@ struct SttFixture {
   std::unique_ptr<Runtime> runtime;
   std::shared_ptr<Slot> slot;
 };
+using FixtureControl = SttFixture::Control;
 
 // Deterministic mu-law "speech": no two neighbouring 20 ms frames alike.
 std::string make_audio(size_t bytes, unsigned seed = 1) {
@@ -745,4 +750,41 @@ TEST_CASE("close() gives up after close_timeout when Deepgram never ends the str
   for (const auto &c : f.controls())
     if (c.text == R"({"type":"CloseStream"})") close_stream_sent = true;
   CHECK(close_stream_sent);
+}
+
+TEST_CASE("a Finalize left unanswered by a dropped connection is sent again after the replay") {
+  // Connection 1 answers everything 6 s late and drops after 2.5 s, so the Finalize gets no reply.
+  SttFixture f(R"({"stt":{"latency_ms":6000,"utterances":[{"start_ms":200,"end_ms":3000,
+      "text":"hold on a second please","interims":0,"pieces":1,"utterance_end":false}]},
+    "faults":[{"endpoint":"stt","type":"drop","after_ms":2500,"first_n":1}]})");
+  auto rec = std::make_shared<SttRecorder>();
+  rec->set_reconnecting_hook([&f](const SttReconnectInfo &) {
+    CHECK(f.sim
+              ->load_scenario(R"({"stt":{"utterances":[{"start_ms":200,"end_ms":3000,
+                  "text":"hold on a second please","interims":0,"pieces":1,"utterance_end":false}]}})")
+              .ok());
+  });
+  auto o = f.options();
+  o.stt.utterance_end_ms = 0;
+  auto stream = open_stream(f, o, rec);
+  push_paced(*stream, make_audio(8000));
+  REQUIRE(stream->finalize().ok());
+  REQUIRE(rec->wait([&] {
+    for (const auto &t : rec->transcripts())
+      if (t.from_finalize) return true;
+    return rec->closed_count() > 0;
+  }));
+  auto reconnected = rec->reconnected();
+  REQUIRE(reconnected.size() == 1);
+  CHECK(reconnected[0].clock_offset_s == doctest::Approx(0.0));  // nothing was final: all of it replayed
+  REQUIRE(stream->close().ok());
+  REQUIRE(rec->wait_closed());
+  CHECK(rec->closed()->status.ok());
+  std::vector<FixtureControl> finalizes;
+  for (const auto &c : f.controls())
+    if (c.text.find("Finalize") != std::string::npos) finalizes.push_back(c);
+  REQUIRE(finalizes.size() == 2);
+  CHECK(finalizes[0].connection_id != finalizes[1].connection_id);
+  CHECK(finalizes[1].audio_before == reconnected[0].replayed_bytes);  // after the whole replay
+  CHECK(stream->stats().finalizes_sent == 2);
 }
