@@ -58,6 +58,7 @@ class SttStream::Impl : public std::enable_shared_from_this<SttStream::Impl> {
   void deliver(SttEvent &event);
   // stt_stream_reconnect.cpp
   void connection_lost(Status cause, std::optional<Duration> server_delay = std::nullopt);
+  uint64_t replay_start() const noexcept;
   void replay_onto_new_connection(SttReconnectInfo &info);
   // stt_stream_tick.cpp
   void schedule_tick();

@@ -41,6 +41,7 @@ void SttStream::Impl::connection_lost(Status cause, std::optional<Duration> serv
   info.cause = std::move(cause);
   info.delay = d.delay;
   info.connection = connections_.load(std::memory_order_relaxed);
+  info.clock_offset_s = clock_.seconds(replay_start());  // nothing is sent until it opens
   handler_->on_reconnecting(info);
   std::weak_ptr<Impl> weak = weak_from_this();
   auto timer = slot_->schedule(d.delay, [weak] {
@@ -51,14 +52,18 @@ void SttStream::Impl::connection_lost(Status cause, std::optional<Duration> serv
   reconnect_timer_ = *timer;
 }
 
+uint64_t SttStream::Impl::replay_start() const noexcept {
+  // From the end of the final text, unless replay_bound forgot that far back.
+  return std::max(std::min(final_end_, replay_.end()), replay_.begin());
+}
+
 void SttStream::Impl::replay_onto_new_connection(SttReconnectInfo &info) {
   const uint64_t end = replay_.end();
-  uint64_t from = std::min(final_end_, end);
-  if (from < replay_.begin()) {  // more unfinalized audio than replay_bound keeps
-    info.lost_bytes = replay_.begin() - from;
+  uint64_t from = replay_start();
+  if (final_end_ < from) {  // more unfinalized audio than replay_bound keeps
+    info.lost_bytes = from - final_end_;
     replay_lost_.fetch_add(info.lost_bytes, std::memory_order_relaxed);
     metrics_.replay_lost->inc(info.lost_bytes);
-    from = replay_.begin();
   }
   conn_base_ = from;  // Deepgram's 0 on this connection is this byte of the stream
   info.clock_offset_s = clock_.seconds(from);

@@ -151,12 +151,12 @@ struct SttStreamError {
 };
 
 struct SttReconnectInfo {
-  int attempt = 0;     // 1 for the first reconnect of this outage
-  Status cause;        // why the previous connection ended
-  Duration delay{};    // the backoff waited before this attempt
-  int connection = 0;  // the new connection's number (the first connection is 0)
+  int attempt = 0;            // 1 for the first reconnect of this outage
+  Status cause;               // why the previous connection ended
+  Duration delay{};           // the backoff waited before this attempt
+  int connection = 0;         // the new connection's number (the first connection is 0)
+  double clock_offset_s = 0;  // stream-clock time of the new connection's first byte
   // on_reconnected only:
-  double clock_offset_s = 0;    // stream-clock time of the new connection's first byte
   uint64_t replayed_bytes = 0;  // audio re-sent (unfinalized audio of the previous connections)
   uint64_t lost_bytes = 0;      // unfinalized audio that did not fit replay_bound
   std::string request_id;       // of the new connection

@@ -106,7 +106,14 @@ class SttRecorder final : public SttStreamHandler {
 
   // Snapshots.
   std::vector<SttTranscript> transcripts() { return get(transcripts_); }
+  // Final results with words (Deepgram also finalizes silence with empty ones).
   std::vector<SttTranscript> finals() {
+    std::vector<SttTranscript> out;
+    for (const auto &t : transcripts())
+      if (t.is_final && !t.text.empty()) out.push_back(t);
+    return out;
+  }
+  std::vector<SttTranscript> all_finals() {
     std::vector<SttTranscript> out;
     for (const auto &t : transcripts())
       if (t.is_final) out.push_back(t);
@@ -322,9 +329,8 @@ TEST_CASE(
     CHECK(finals[0].words[i].start >= finals[0].words[i - 1].end - 0.001);
   size_t interims = 0;
   for (const auto &t : rec->transcripts()) {
-    if (t.is_final) continue;
+    if (t.is_final || t.text.empty()) continue;
     ++interims;
-    CHECK_FALSE(t.text.empty());
     CHECK(std::string("I need an oil change.").rfind(t.text, 0) == 0);  // a growing prefix
   }
   CHECK(interims == 2);
@@ -372,8 +378,8 @@ TEST_CASE(
   CHECK_FALSE(finals[0].speech_final);
   CHECK_FALSE(finals[1].speech_final);
   CHECK(finals[2].speech_final);
-  for (size_t i = 1; i < finals.size(); ++i)
-    CHECK(near(finals[i].start, finals[i - 1].start + finals[i - 1].duration));
+  auto all = rec->all_finals();
+  for (size_t i = 1; i < all.size(); ++i) CHECK(near(all[i].start, all[i - 1].start + all[i - 1].duration));
   // Assembly as a turn detector does it: the finals so far plus the latest interim is always a
   // prefix of the utterance (an interim shows only words after the last final).
   std::vector<SttTranscript> so_far;
@@ -383,7 +389,7 @@ TEST_CASE(
       so_far.push_back(t);
       continue;
     }
-    ++interims;
+    if (!t.text.empty()) ++interims;
     std::vector<SttTranscript> live = so_far;
     live.push_back(t);
     const std::string assembled = join_finals(live);
@@ -423,25 +429,29 @@ TEST_CASE("KeepAlive goes out while no audio flows and keeps an otherwise idle s
 TEST_CASE(
     "a drop mid-utterance reconnects, re-sends the audio since the last final, loses nothing, and "
     "re-bases later word timings onto the stream clock") {
-  // Connection 1: a final for 0.2-1.0 s, then the caller starts a second phrase and the link
-  // drops after its first interim (mid-utterance). Connection 2 starts at 1.0 s of the stream, so
-  // its script is the second phrase 1.0 s earlier.
+  // Connection 1: a final for 0.2-1.0 s, then the caller starts a second phrase at 1.3 s; the host
+  // has pushed 1.5 s when the link drops (mid-utterance). The simulator scripts by the audio each
+  // connection received, so connection 2 gets the second phrase moved by where its audio starts.
   SttFixture f(R"({"stt":{"utterances":[
       {"start_ms":200,"end_ms":700,"text":"first words here","interims":0,"pieces":1,"utterance_end":false},
       {"start_ms":1300,"end_ms":2000,"text":"second part","interims":1,"pieces":1,"utterance_end":false}]},
-    "faults":[{"endpoint":"stt","type":"drop","after_messages":4,"first_n":1}]})");
+    "faults":[{"endpoint":"stt","type":"drop","after_ms":2000,"first_n":1}]})");
   auto rec = std::make_shared<SttRecorder>();
-  rec->set_reconnecting_hook([&f](const SttReconnectInfo &) {
+  rec->set_reconnecting_hook([&f](const SttReconnectInfo &info) {
+    const long long base = std::llround(info.clock_offset_s * 1000);
     CHECK(f.sim
-              ->load_scenario(R"({"stt":{"utterances":[{"start_ms":300,"end_ms":1000,"text":"second part",
-                    "interims":1,"pieces":1,"utterance_end":false}]}})")
+              ->load_scenario(R"({"stt":{"utterances":[{"start_ms":)" + std::to_string(1300 - base) +
+                              R"(,"end_ms":)" + std::to_string(2000 - base) +
+                              R"(,"text":"second part","interims":1,"pieces":1,"utterance_end":false}]}})")
               .ok());
   });
   auto o = f.options();
   o.stt.utterance_end_ms = 0;
   auto stream = open_stream(f, o, rec);
   const std::string audio = make_audio(8000 * 28 / 10);
-  push_paced(*stream, audio);
+  push_paced(*stream, audio.substr(0, 12000));  // 1.5 s, then the host pauses over the drop
+  REQUIRE(rec->wait([&] { return !rec->reconnected().empty() || rec->closed_count() > 0; }));
+  push_paced(*stream, audio.substr(12000));
   REQUIRE(rec->wait_final("second part"));
   REQUIRE(stream->close().ok());
   REQUIRE(rec->wait_closed());
@@ -457,7 +467,12 @@ TEST_CASE(
   auto reconnected = rec->reconnected();
   REQUIRE(reconnected.size() == 1);
   CHECK(reconnected[0].connection == 1);
-  CHECK(reconnected[0].clock_offset_s == doctest::Approx(1.0));  // the end of the last final
+  // The new connection starts where Deepgram's final text ended (1.0 s; later if it finalized
+  // the silence after it too), as on_reconnecting announced.
+  const double offset = reconnected[0].clock_offset_s;
+  CHECK(offset >= 1.0 - 1e-9);
+  CHECK(offset <= 1.3);
+  CHECK(reconnecting[0].clock_offset_s == doctest::Approx(offset));
   CHECK(reconnected[0].replayed_bytes > 0);
   CHECK(reconnected[0].lost_bytes == 0);
   CHECK_FALSE(reconnected[0].request_id.empty());
@@ -471,7 +486,7 @@ TEST_CASE(
   CHECK(finals[1].text == "second part");
   REQUIRE(finals[1].words.size() == 2);
   CHECK(near(finals[1].words[0].start, 1.3));  // 0.3 s into connection 2 = 1.3 s of the stream
-  CHECK(finals[1].start >= 1.0);
+  CHECK(finals[1].start >= offset - 1e-9);
   auto started = rec->speech_started();
   REQUIRE(started.size() == 3);
   CHECK(near(started[2].timestamp, 1.3));
@@ -482,9 +497,10 @@ TEST_CASE(
   const std::string expected = silence(st.silence_bytes_sent) + audio;
   auto received = f.received_audio();
   REQUIRE(received.size() == 2);
-  REQUIRE(received[0].size() >= 8000);
+  const size_t offset_bytes = static_cast<size_t>(std::llround(offset * 8000));
+  REQUIRE(received[0].size() >= offset_bytes);
   CHECK(received[0] == expected.substr(0, received[0].size()));
-  CHECK(received[1] == expected.substr(8000));
+  CHECK(received[1] == expected.substr(offset_bytes));
   CHECK(st.replayed_bytes == reconnected[0].replayed_bytes);
   CHECK(f.counter("voxline_stt_reconnects_total") == 1);
   CHECK(f.counter("voxline_stt_audio_bytes_sent_total", {{"kind", "replay"}}) == st.replayed_bytes);
@@ -706,7 +722,8 @@ TEST_CASE("a handshake that never completes times out per attempt, is retried, t
 TEST_CASE(
     "audio that Deepgram leaves unanswered past result_timeout is taken for a half-open link and "
     "the stream reconnects") {
-  SttFixture f(R"({"stt":{"idle_timeout_ms":0}})");  // a server that never says anything
+  // A server that says nothing for a minute.
+  SttFixture f(R"({"faults":[{"endpoint":"stt","type":"stall","after_messages":0,"stall_ms":60000}]})");
   auto rec = std::make_shared<SttRecorder>();
   auto o = f.options();
   o.result_timeout = 500ms;
