@@ -4,8 +4,8 @@
 #include <algorithm>
 
 #include "speech/stt_stream_impl.hpp"
+#include "voxline/audio/g711.hpp"
 #include "voxline/core/log.hpp"
-#include "voxline/speech/g711.hpp"
 
 namespace voxline::speech {
 
@@ -118,7 +118,8 @@ bool SttStream::Impl::send_audio(WsBuffer buffer, Counter &kind) {
 
 void SttStream::Impl::send_silence(Duration length) {
   WsBuffer b(bytes_for_duration(length));
-  const char silence = options_.stt.encoding == AudioEncoding::kMulaw ? static_cast<char>(kMulawSilence) : 0;
+  const char silence =
+      options_.stt.encoding == AudioEncoding::kMulaw ? static_cast<char>(audio::kMulawSilence) : 0;
   std::fill(b.data(), b.data() + b.size(), silence);
   silence_.fetch_add(b.size(), std::memory_order_relaxed);
   (void)send_audio(std::move(b), *metrics_.sent_silence);
