@@ -262,10 +262,14 @@ Status TtsStreamImpl::clear() {
   stats_.segments_cleared += ids.size();
   metrics_.segments_cleared->inc(ids.size());
   if (had) metrics_.clears->inc();
-  if (mode_ == Mode::kRest || link_ != Link::kOpen) {
-    // Nothing reached Deepgram's socket (REST, or still connecting): cancelling is enough.
+  if (!had || mode_ == Mode::kRest || link_ != Link::kOpen) {
+    // Nothing pending, or nothing reached Deepgram's socket (REST, or still connecting):
+    // cancelling locally is enough.
     cancel_rest();
-    if (conn_) conn_->discard_queued();
+    if (conn_ && link_ != Link::kOpen) {
+      conn_->discard_queued();
+      replies_.clear();  // their Flushes were never written
+    }
     std::weak_ptr<TtsStreamImpl> w = weak_from_this();
     TtsSegmentsCleared e{std::move(ids), false};
     (void)slot_->post([w, e = std::move(e)] {

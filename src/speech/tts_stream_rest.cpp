@@ -43,7 +43,11 @@ void TtsStreamImpl::switch_to_rest(const Status &why) {
   replies_.clear();
   clears_pending_ = 0;
   outbox_.clear();  // the text of every segment is kept in the segment while the socket is not open
-  for (Segment &s : segments_) s.rest = true;
+  for (Segment &s : segments_) {
+    s.rest = true;
+    if (s.state == Segment::State::kFlushQueued)
+      s.state = Segment::State::kFlushed;  // its Flush was held back
+  }
   emit_error(why.with_context("TTS websocket could not be opened; using REST /v1/speak"), TtsOp::kOpen, {},
              false);
   if (!closed_) pump_rest();

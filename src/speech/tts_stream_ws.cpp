@@ -153,13 +153,12 @@ void TtsStreamImpl::ws_ended(uint64_t gen, const Status &status, bool normal_clo
 
 Status TtsStreamImpl::send_speak(std::string_view piece) {
   VOXLINE_ASSIGN_OR_RETURN(std::string msg, speak_message(piece));
-  if (!conn_) return failed_precondition("TtsStream: no connection");
+  if (!conn_) return Status::Ok();  // the open is failing: the segment keeps its text for REST
   return conn_->send(WsBuffer::copy_of(msg), WsMessageType::kText);
 }
 
 Status TtsStreamImpl::send_flush(Segment &seg, SteadyTime now) {
-  if (!conn_) return failed_precondition("TtsStream: no connection");
-  VOXLINE_RETURN_IF_ERROR(conn_->send_text(kTtsFlush));
+  if (conn_) VOXLINE_RETURN_IF_ERROR(conn_->send_text(kTtsFlush));  // else REST takes the segment
   seg.state = Segment::State::kFlushed;
   seg.flushed_at = now;
   PendingReply r;

@@ -278,6 +278,7 @@ TEST_CASE("audio of several segments arrives tagged with its segment, in order, 
     last = c.segment;
   }
   CHECK(fx.recorder->errors().empty());
+  CHECK(fx.recorder->warnings().empty());  // every Flushed carried the sequence_id expected
   CHECK(fx.recorder->one_thread());
   CHECK(fx.recorded("tts", "text", R"("type":"Flush")") == 3);
   CHECK(counter(fx.metrics, "voxline_tts_segments_total", {{"outcome", "flushed"}}) == 3);
