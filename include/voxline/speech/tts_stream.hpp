@@ -41,7 +41,8 @@
 // budget). chars_per_minute and flushes_per_minute are sliding 60 s windows per stream (Deepgram
 // drops a socket past its character budget and ignores Flushes past its flush budget). Text over
 // the character budget is QUEUED (the slot's timers send it when the window allows) when it can
-// go out within max_text_wait, else speak() refuses it with RATE_LIMITED. A flush() over the
+// go out within max_text_wait, else speak() refuses it with RATE_LIMITED (in REST mode each
+// request waits for the budget instead). A flush() over the
 // flush budget is REFUSED with RATE_LIMITED and changes nothing: the segment stays open, so the
 // caller may speak more and flush later.
 // Back-pressure: with back_pressure.max_unacked_bytes > 0 the host acknowledges audio it has
@@ -168,7 +169,10 @@ struct TtsSegmentsCleared {
 };
 
 struct TtsStreamWarning {
-  std::string code;  // Deepgram's code ("FLUSH_LIMIT"), or voxline's ("SEQUENCE_ID", "STRAY_AUDIO")
+  // Deepgram's code ("FLUSH_LIMIT"), or voxline's: SEQUENCE_ID (a reply numbered otherwise than
+  // expected), STRAY_AUDIO (audio with no segment pending), LINK_CLOSED (Deepgram closed an idle
+  // socket; the next speak() reconnects), UNEXPECTED_FLUSHED / UNEXPECTED_CLEARED, UNKNOWN_MESSAGE.
+  std::string code;
   std::string description;
 };
 

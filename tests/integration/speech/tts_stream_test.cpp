@@ -565,3 +565,41 @@ TEST_CASE("calls off the slot thread and bad input are refused with a clear stat
   CHECK(TtsStream::create(nullptr, fx.options, std::make_shared<TtsRecorder>()).status().code() ==
         StatusCode::kInvalidArgument);
 }
+
+TEST_CASE(
+    "clear() in REST mode cancels the request at once: no more audio of the segment, on_cleared follows") {
+  Fixture fx(std::string(R"({"tts":{"ms_per_char":60,"chunk_ms":20,"realtime_factor":1},)") +
+             R"("faults":[{"endpoint":"tts","type":"status","status":503}]})");
+  fx.start();
+  auto rec = fx.recorder;
+  rec->on_chunk = [rec](TtsStream &s, const TtsAudio &chunk, size_t index) {
+    if (index != 2) return;
+    REQUIRE(s.clear().ok());
+    rec->forbid(chunk.segment());
+  };
+  const std::string text(100, 'f');  // 6 s of real-time audio
+  const uint64_t id = fx.say(text);
+  REQUIRE(rec->wait([&] { return !rec->cleared().empty(); }));
+  CHECK_FALSE(rec->cleared()[0].by_server);
+  REQUIRE(rec->cleared()[0].segments.size() == 1);
+  CHECK(rec->cleared()[0].segments[0] == id);
+  rec->on_chunk = nullptr;
+  const uint64_t next = fx.say("Next.");
+  REQUIRE(rec->wait_flushed(1));
+  CHECK(rec->flushed()[0].segment == next);
+  CHECK(rec->flushed()[0].rest);
+  CHECK(rec->after_clear() == 0);
+  CHECK(rec->bytes_of(id) < expected_bytes(text, 60));
+}
+
+TEST_CASE("linear16 audio in odd-sized frames is delivered in whole samples, none lost") {
+  Fixture fx(R"({"tts":{"ms_per_char":10,"chunk_bytes":33}})");
+  fx.options.tts.encoding = AudioEncoding::kLinear16;
+  fx.options.tts.sample_rate = 16000;
+  fx.start();
+  const std::string text = "Whole samples only.";
+  const uint64_t id = fx.say(text);
+  REQUIRE(fx.recorder->wait_flushed(1));
+  for (const auto &c : fx.recorder->chunks()) CHECK(c.bytes % 2 == 0);
+  CHECK(fx.recorder->bytes_of(id) == text.size() * 10 * 32);  // 32 bytes per ms at 16 kHz
+}
