@@ -53,7 +53,13 @@ Result<std::shared_ptr<TtsStream>> TtsStream::create(std::shared_ptr<Slot> slot,
   VOXLINE_RETURN_IF_ERROR(default_logger().redactor().add_secret(o.auth.credential));
   auto s = std::make_shared<TtsStreamImpl>(std::move(slot), o, std::move(handler), std::move(ws_url),
                                            std::move(rest_url), std::move(auth));
-  s->start();
+  // The stream's state belongs to the slot thread: open from there (at once when already on it).
+  if (s->slot_thread()) {
+    s->start();
+  } else {
+    std::weak_ptr<TtsStreamImpl> w = s;
+    VOXLINE_RETURN_IF_ERROR(s->post_start(w));
+  }
   return std::shared_ptr<TtsStream>(std::move(s));
 }
 

@@ -67,8 +67,14 @@ class TtsStreamImpl final : public TtsStream, public std::enable_shared_from_thi
                 HttpHeader auth);
   ~TtsStreamImpl() override;
 
-  // Opens the websocket (from create()).
+  // Opens the websocket unless a speak() already did (from create(), on the slot thread).
   void start();
+  bool slot_thread() const { return slot_->running_in_this_thread(); }
+  Status post_start(std::weak_ptr<TtsStreamImpl> w) {
+    return slot_->post([w] {
+      if (auto self = w.lock()) self->start();
+    });
+  }
 
   Result<uint64_t> speak(std::string_view text) override;
   Result<uint64_t> flush() override;

@@ -46,6 +46,7 @@ int64_t ms(Duration d) {
 }  // namespace
 
 void TtsStreamImpl::start() {
+  if (closed_ || link_ != Link::kNone || mode_ != Mode::kWebsocket || stats_.connections > 0) return;
   open_websocket();
 }
 

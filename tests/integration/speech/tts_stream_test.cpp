@@ -603,3 +603,21 @@ TEST_CASE("linear16 audio in odd-sized frames is delivered in whole samples, non
   for (const auto &c : fx.recorder->chunks()) CHECK(c.bytes % 2 == 0);
   CHECK(fx.recorder->bytes_of(id) == text.size() * 10 * 32);  // 32 bytes per ms at 16 kHz
 }
+
+TEST_CASE("a stream created and spoken to within one slot task opens one websocket and plays the segment") {
+  Fixture fx(kFast);
+  fx.recorder = std::make_shared<TtsRecorder>();
+  const uint64_t id = on_slot(*fx.slot, [&] {
+    auto s = TtsStream::create(fx.slot, fx.options, fx.recorder);
+    REQUIRE(s.ok());
+    fx.stream = *s;
+    REQUIRE(fx.stream->speak("Straight away.").ok());
+    Result<uint64_t> f = fx.stream->flush();
+    REQUIRE(f.ok());
+    return *f;
+  });
+  REQUIRE(fx.recorder->wait_flushed(1));
+  CHECK(fx.recorder->flushed()[0].segment == id);
+  CHECK(fx.simulator->accepted("tts") == 1);
+  CHECK(on_slot(*fx.slot, [&] { return fx.stream->stats().connections; }) == 1);
+}
