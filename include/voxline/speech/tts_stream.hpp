@@ -24,8 +24,10 @@
 // undocumented), a mismatch giving a warning, never a wrong attribution.
 // Clear: audio still in flight from Deepgram is dropped locally at once (the socket is ordered:
 // everything between Clear and Cleared predates the Clear); text and Flushes not yet written are
-// discarded; Clear overtakes them on the priority lane. on_cleared follows when Deepgram confirms
-// (or at once in REST mode, where the request is cancelled).
+// discarded; Clear overtakes them on the priority lane. on_cleared follows when Deepgram confirms,
+// or on the next loop turn when nothing reached Deepgram (REST mode, where the request is
+// cancelled; a socket still connecting; nothing pending), or when the connection is dropped
+// (a clear deadline that expired).
 // Deadlines (TtsDeadlines): open (connect + handshake), speak (a flushed segment's first audio),
 // flush (the longest gap in a flushed segment's audio, up to its Flushed), clear (Clear ->
 // Cleared), close (close() -> connection down). Expiry of speak, flush or clear is an error
@@ -165,7 +167,7 @@ struct TtsSegmentFlushed {
 // No audio of these segments follows (it stopped at clear()).
 struct TtsSegmentsCleared {
   std::vector<uint64_t> segments;  // oldest first; may be empty (nothing was pending)
-  bool by_server = false;          // Deepgram's Cleared confirmed it (else: REST cancel, link dropped)
+  bool by_server = false;          // Deepgram's Cleared confirmed it (else: cleared locally)
 };
 
 struct TtsStreamWarning {
