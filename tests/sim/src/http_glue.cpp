@@ -2,11 +2,13 @@
 // of HttpPlans as fixed or chunked responses on keep-alive connections.
 #include "sim/src/sim_impl.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 #include <fmt/format.h>
 
 #include "sim/src/llm.hpp"
+#include "sim/src/tts_rest.hpp"
 #include "voxline/core/json.hpp"
 
 namespace voxline::sim {
@@ -29,6 +31,7 @@ int Simulator::Impl::on_http(lws *wsi, const char *uri) {
                                              : WSI_TOKEN_GET_URI;
   QueryParams q = query_of(wsi);
   c->path = path_with_query(header(wsi, uri_token), q);
+  c->query = q;
   c->headers = headers_of(wsi);
   c->endpoint = endpoint_for_http(header(wsi, uri_token));
   c->counted = true;
@@ -100,7 +103,9 @@ int Simulator::Impl::respond(HttpConn &c) {
     for (const Fault *f : faults)
       if (f->type == FaultType::kStatus) status_fault = f;
     const bool need_auth = c.endpoint == "llm" || c.scenario->sse.require_auth;
-    if (status_fault != nullptr) {
+    if (c.endpoint == "tts_rest") {
+      c.plan = respond_tts_rest(c, authz, faults);
+    } else if (status_fault != nullptr) {
       c.plan = status_fault_response(*status_fault);
     } else if (need_auth && authz.empty() && !opts.api_key.empty()) {
       c.plan = fixed_response(
@@ -134,6 +139,19 @@ int Simulator::Impl::respond(HttpConn &c) {
   c.response_start_ms = now_ms();
   lws_callback_on_writable(c.wsi);
   return 0;
+}
+
+HttpPlan Simulator::Impl::respond_tts_rest(const HttpConn &c, const std::string &authz,
+                                           const std::vector<const Fault *> &faults) {
+  const std::string request_id = fmt::format("sim-tts-rest-{}", c.id);
+  const bool status_fault =
+      std::any_of(faults.begin(), faults.end(), [](const Fault *f) { return f->type == FaultType::kStatus; });
+  if (!status_fault && !auth_ok(authz, AuthScheme::kDeepgram))  // a status fault wins over everything else
+    return deepgram_error_response(401, "INVALID_AUTH", "Invalid credentials.", request_id);
+  std::string content_type;
+  for (const auto &[k, v] : c.headers)
+    if (k == "content-type") content_type = v;
+  return build_tts_rest_response(c.query, content_type, c.body, *c.scenario, faults, request_id);
 }
 
 HttpPlan Simulator::Impl::build_sse_response(const std::string &body, const Scenario &sc,
@@ -214,7 +232,7 @@ int Simulator::Impl::on_http_writeable(lws *wsi) {
       return 0;
     }
     if (c.step_offset == 0 && plan.chunked && s.is_event && recording())
-      record_simple(c, "out", "text", s.data);
+      record_simple(c, "out", plan.binary ? "binary" : "text", s.data);
     std::string_view piece = std::string_view(s.data).substr(c.step_offset);
     const bool partial = plan.chunked && plan.split_bytes > 0 && piece.size() > plan.split_bytes;
     if (partial) piece = piece.substr(0, plan.split_bytes);

@@ -38,6 +38,7 @@ struct HttpPlan {
   // > 0: each chunked step is written as HTTP chunks of at most this many bytes in separate
   // writes, so clients see events split at arbitrary byte positions (inside UTF-8 too).
   size_t split_bytes = 0;
+  bool binary = false;  // the steps are audio: recorded as "binary" instead of "text"
 };
 
 // A fixed-body response (JSON by default) sent in one step.

@@ -381,8 +381,8 @@ Status parse_fault(const Value &f, const std::string &w, Fault &out) {
        "retry_after", "retry_after_ms", "should_retry", "close_code", "close_reason", "tool_name"}));
   VOXLINE_RETURN_IF_ERROR(read_string(f, "endpoint", w, out.endpoint));
   const std::string &ep = out.endpoint;
-  if (ep != "stt" && ep != "tts" && ep != "llm" && ep != "echo" && ep != "sse")
-    return bad(w + ".endpoint", "must be one of stt, tts, llm, echo, sse");
+  if (ep != "stt" && ep != "tts" && ep != "tts_rest" && ep != "llm" && ep != "echo" && ep != "sse")
+    return bad(w + ".endpoint", "must be one of stt, tts, tts_rest, llm, echo, sse");
   std::string type;
   VOXLINE_RETURN_IF_ERROR(read_string(f, "type", w, type));
   const bool ws = ep == "stt" || ep == "tts" || ep == "echo";
@@ -416,6 +416,9 @@ Status parse_fault(const Value &f, const std::string &w, Fault &out) {
     return bad(w + ".type", "tool_loop applies to llm only");
   if (info->type == FaultType::kNeverFlushed && ep != "tts")
     return bad(w + ".type", "never_flushed applies to tts only");
+  if (ep == "tts_rest" && info->type != FaultType::kStatus && info->type != FaultType::kDrop &&
+      info->type != FaultType::kStall)
+    return bad(w + ".type", "tts_rest takes status, drop and stall faults");
   out.type = info->type;
   VOXLINE_RETURN_IF_ERROR(read_int(f, "first_n", w, out.first_n, 0, 1 << 30));
   VOXLINE_RETURN_IF_ERROR(read_opt_int(f, "after_messages", w, out.after_messages, 0, 1 << 30));

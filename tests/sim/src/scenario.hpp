@@ -30,7 +30,7 @@ enum class FaultType {
 };
 
 struct Fault {
-  std::string endpoint;  // stt, tts, llm, echo, sse
+  std::string endpoint;  // stt, tts, tts_rest, llm, echo, sse
   FaultType type = FaultType::kDrop;
   int64_t first_n = 0;                    // 0 = every connection/request
   std::optional<int64_t> after_messages;  // messages sent before the fault fires

@@ -83,6 +83,7 @@ struct WsConn final : Conn {
 struct HttpConn final : Conn {
   std::string method, path, body;
   std::vector<std::pair<std::string, std::string>> headers;
+  QueryParams query;
   bool responding = false, headers_sent = false, done = false, counted = false;
   HttpPlan plan;
   int64_t response_start_ms = 0;
@@ -122,6 +123,7 @@ inline std::string endpoint_for_http(const std::string &path) {
   if (path == "/v1/chat/completions") return "llm";
   if (path == "/v1/auth/grant") return "auth";
   if (path == "/test/sse") return "sse";
+  if (path == "/v1/speak") return "tts_rest";  // Deepgram REST TTS (a POST; the GET upgrade is "tts")
   return "other";
 }
 
@@ -216,6 +218,8 @@ class Simulator::Impl {
   int on_http_body(lws *wsi, const void *in, size_t len);
   int on_http_body_done(lws *wsi);
   int respond(HttpConn &c);
+  HttpPlan respond_tts_rest(const HttpConn &c, const std::string &authz,
+                            const std::vector<const Fault *> &faults);
   static HttpPlan build_sse_response(const std::string &body, const Scenario &sc,
                                      const std::vector<const Fault *> &faults);
   int on_http_writeable(lws *wsi);
