@@ -16,6 +16,7 @@
 #include <climits>
 #include <cstdio>
 #include <fstream>
+#include <cstdlib>
 #include <string>
 
 #include "support/child_process.hpp"
@@ -64,6 +65,22 @@ Result<std::unique_ptr<ServerChild>> ServerChild::start(const std::string &what,
 ServerChild::~ServerChild() {
   ::kill(pid_, SIGTERM);
   testing::reap(pid_, std::chrono::seconds(5));
+}
+
+bool parse_int_list(const std::string &text, std::vector<int> &out, long lo, long hi) {
+  out.clear();
+  size_t i = 0;
+  while (i <= text.size()) {
+    size_t j = text.find(',', i);
+    if (j == std::string::npos) j = text.size();
+    char *end = nullptr;
+    const std::string item = text.substr(i, j - i);
+    const long v = std::strtol(item.c_str(), &end, 10);
+    if (item.empty() || *end != '\0' || v < lo || v > hi) return false;
+    out.push_back(static_cast<int>(v));
+    i = j + 1;
+  }
+  return !out.empty();
 }
 
 std::string self_exe() {

@@ -41,6 +41,10 @@ class ServerChild {
   int port_;
 };
 
+// "100,500" -> {100, 500}; false (out unspecified) unless `text` is a non-empty comma-separated
+// list of decimal integers within [lo, hi]. For the benches' list flags (--streams, --calls, ...).
+bool parse_int_list(const std::string &text, std::vector<int> &out, long lo, long hi);
+
 // This program's own path (for starting itself as the floor server).
 std::string self_exe();
 

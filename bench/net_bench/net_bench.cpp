@@ -54,23 +54,6 @@ int usage_error(const std::string &why) {
   return 2;
 }
 
-// "100,500" -> {100, 500}; false for anything that is not a list of integers >= min.
-bool parse_list(const std::string &s, std::vector<int> &out, long min = 1) {
-  out.clear();
-  size_t i = 0;
-  while (i <= s.size()) {
-    size_t j = s.find(',', i);
-    if (j == std::string::npos) j = s.size();
-    char *end = nullptr;
-    const std::string item = s.substr(i, j - i);
-    const long v = std::strtol(item.c_str(), &end, 10);
-    if (item.empty() || *end != '\0' || v < min || v > 100000) return false;
-    out.push_back(static_cast<int>(v));
-    i = j + 1;
-  }
-  return !out.empty();
-}
-
 bool parse_seconds(const std::string &s, double &out) {
   char *end = nullptr;
   out = std::strtod(s.c_str(), &end);
@@ -116,10 +99,12 @@ int main(int argc, char **argv) {
       sections = argv[++i];
       if (!valid_sections(sections)) return usage_error("bad --sections '" + sections + "'");
     } else if (a == "--calls" && has) {
-      if (!parse_list(argv[++i], calls)) return usage_error("bad --calls '" + std::string(argv[i]) + "'");
+      if (!bench::parse_int_list(argv[++i], calls, 1, 100000))
+        return usage_error("bad --calls '" + std::string(argv[i]) + "'");
       calls_set = true;
     } else if (a == "--frame-ms" && has) {
-      if (!parse_list(argv[++i], frames)) return usage_error("bad --frame-ms '" + std::string(argv[i]) + "'");
+      if (!bench::parse_int_list(argv[++i], frames, 1, 100000))
+        return usage_error("bad --frame-ms '" + std::string(argv[i]) + "'");
     } else if (a == "--seconds" && has) {
       if (!parse_seconds(argv[++i], seconds) || seconds <= 0)
         return usage_error("bad --seconds '" + std::string(argv[i]) + "'");
@@ -129,7 +114,7 @@ int main(int argc, char **argv) {
         return usage_error("bad --warmup '" + std::string(argv[i]) + "'");
       warmup_set = true;
     } else if (a == "--coalesce-us" && has) {
-      if (!parse_list(argv[++i], coalesce, 0))
+      if (!bench::parse_int_list(argv[++i], coalesce, 0, 100000))
         return usage_error("bad --coalesce-us '" + std::string(argv[i]) + "'");
     } else if (a == "--sse-h2") {
       sse_h2 = true;

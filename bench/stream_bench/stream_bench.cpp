@@ -5,7 +5,7 @@
 //        at 1000 streams), the host thread's push_audio CPU, and the audio bytes per second per
 //        connection that reached the socket.
 //   tts  N TtsStreams speaking continuously (speak + flush again on every on_flushed) with the
-//        simulator pacing audio in real time (linear16 8 kHz... mulaw 8 kHz, 20 ms frames).
+//        simulator pacing audio in real time (mulaw 8 kHz, 20 ms frames).
 //        Slot-thread CPU per stream-minute of audio downloaded, audio bytes per second per
 //        connection, and barge-in: every stream is cleared about every 2 s from a host thread
 //        (a task posted to the slot); "clear" is post -> clear() returned (after which no audio of
@@ -15,7 +15,6 @@
 //        connection carries (MB/s) and the slot CPU per MB (baseline for the paced rows).
 // CPU is CLOCK_THREAD_CPUTIME_ID of the slot thread (and of the pushing thread).
 //   usage: stream_bench [--streams 1,100,1000] [--frame-ms 20,100] [--seconds S] [--quick]
-#include <pthread.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -293,23 +292,6 @@ TtsRow tts_row(const std::shared_ptr<Slot> &slot, MetricsRegistry &metrics, int 
   return r;
 }
 
-bool parse_list(const char *s, std::vector<int> &out, int lo, int hi) {
-  out.clear();
-  std::string v(s);
-  size_t pos = 0;
-  while (true) {
-    const size_t comma = v.find(',', pos);
-    const std::string item = v.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
-    char *end = nullptr;
-    const long n = std::strtol(item.c_str(), &end, 10);
-    if (item.empty() || *end != '\0' || n < lo || n > hi) return false;
-    out.push_back(static_cast<int>(n));
-    if (comma == std::string::npos) break;
-    pos = comma + 1;
-  }
-  return !out.empty();
-}
-
 std::unique_ptr<bench::ServerChild> sim_child(const std::string &name, const std::string &scenario) {
   auto child = bench::ServerChild::start("voxline-sim", {VOXLINE_SIM_EXE, "--api-key", "test-key",
                                                          "--scenario", write_scenario(name, scenario)});
@@ -335,9 +317,9 @@ int main(int argc, char **argv) {
       streams = {1, 20};
       frames = {20};
       seconds = 2;
-    } else if (a == "--streams" && i + 1 < argc && parse_list(argv[i + 1], streams, 1, 2000)) {
+    } else if (a == "--streams" && i + 1 < argc && bench::parse_int_list(argv[i + 1], streams, 1, 2000)) {
       ++i;
-    } else if (a == "--frame-ms" && i + 1 < argc && parse_list(argv[i + 1], frames, 10, 500)) {
+    } else if (a == "--frame-ms" && i + 1 < argc && bench::parse_int_list(argv[i + 1], frames, 10, 500)) {
       ++i;
     } else if (a == "--seconds" && i + 1 < argc && std::atof(argv[i + 1]) > 0) {
       seconds = std::atof(argv[++i]);

@@ -43,6 +43,16 @@ bool istarts_with(std::string_view text, std::string_view prefix) noexcept {
   return text.size() >= prefix.size() && iequals(text.substr(0, prefix.size()), prefix);
 }
 
+bool list_has_token(std::string_view list, std::string_view token) noexcept {
+  while (!list.empty()) {
+    const size_t comma = list.find(',');
+    if (iequals(trim(list.substr(0, comma)), token)) return true;
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 1);
+  }
+  return false;
+}
+
 std::string to_lower_ascii(std::string_view s) {
   std::string out(s);
   for (char &c : out) c = ascii_lower(c);

@@ -42,8 +42,7 @@ void Http1Connection::open(const HttpRequest *request, const Url *target, Http1E
 void Http1Connection::connect_next() {
   if (next_addr_ >= addrs_.size()) {
     fail(last_error_tls_ ? unavailable("TLS failure with " + url_.host + ": " + last_error_)
-                         : unavailable("cannot connect to " + url_.host + ": " + last_error_),
-         last_error_tls_);
+                         : unavailable("cannot connect to " + url_.host + ": " + last_error_));
     return;
   }
   const std::string &address = addrs_[next_addr_++];
@@ -98,11 +97,11 @@ void Http1Connection::write_request(const HttpRequest &request, const Url &targe
   if (!request.body.empty() || has_body_method(request.method))
     out_.append("Content-Length: ").append(std::to_string(request.body.size())).append("\r\n");
   out_.append("\r\n");
-  bool ok = stream_->write(reinterpret_cast<const uint8_t *>(out_.data()), out_.size());
-  if (ok && !request.body.empty())
-    ok = stream_->write(reinterpret_cast<const uint8_t *>(request.body.data()), request.body.size());
-  if (ok) ok = stream_->flush();
   // A refused write is reported by the stream from the loop (on_stream_failed): nothing to do here.
+  if (stream_->write(reinterpret_cast<const uint8_t *>(out_.data()), out_.size()) &&
+      (request.body.empty() ||
+       stream_->write(reinterpret_cast<const uint8_t *>(request.body.data()), request.body.size())))
+    (void)stream_->flush();
 }
 
 void Http1Connection::on_stream_data(const uint8_t *data, size_t len) {
@@ -111,7 +110,7 @@ void Http1Connection::on_stream_data(const uint8_t *data, size_t len) {
     return;
   }
   Status st = parser_.feed(reinterpret_cast<const char *>(data), len, *this);
-  if (!st.ok()) fail(std::move(st), false);
+  if (!st.ok()) fail(std::move(st));
 }
 
 void Http1Connection::on_stream_eof() {
@@ -120,7 +119,7 @@ void Http1Connection::on_stream_eof() {
     return;
   }
   Status st = parser_.feed_eof(*this);  // completes a close-delimited body
-  if (!st.ok()) fail(std::move(st), false);
+  if (!st.ok()) fail(std::move(st));
 }
 
 void Http1Connection::on_stream_failed(const std::string &why, bool tls) {
@@ -131,7 +130,8 @@ void Http1Connection::on_stream_failed(const std::string &why, bool tls) {
     connect_next();
     return;
   }
-  fail(unavailable("connection to " + url_.host + " failed: " + why), tls);
+  fail(
+      unavailable(std::string(tls ? "TLS failure with " : "connection to ") + url_.host + " failed: " + why));
 }
 
 void Http1Connection::on_http1_status(int status, int minor_version) {
@@ -161,10 +161,10 @@ void Http1Connection::on_http1_message_complete() {
   } else {
     die();
   }
-  ex->on_http1_done(Status::Ok(), false, false);
+  ex->on_http1_done(Status::Ok(), false);
 }
 
-void Http1Connection::fail(Status status, bool tls) {
+void Http1Connection::fail(Status status) {
   Http1Exchange *ex = exchange_;
   const bool stale = served_ > 0 && !parser_.started();
   // The reader refused the body (its request was cancelled): as abandon(), keep a warm spare.
@@ -173,7 +173,7 @@ void Http1Connection::fail(Status status, bool tls) {
   pending_ = nullptr;
   die();
   if (refused) pool_.replace(*this);
-  if (ex != nullptr) ex->on_http1_done(std::move(status), stale, tls);
+  if (ex != nullptr) ex->on_http1_done(std::move(status), stale);
 }
 
 void Http1Connection::abandon() {

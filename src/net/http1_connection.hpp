@@ -44,8 +44,8 @@ class Http1Exchange {
   // The exchange is over and the connection no longer refers to it: OK when the response was read
   // to its end. `stale`: a connection that had served an earlier request died before any byte of
   // this response arrived (the server dropped it while idle), so the request may be resent once on
-  // a fresh connection. `tls`: the failure was TLS (certificate, handshake).
-  virtual void on_http1_done(Status status, bool stale, bool tls) = 0;
+  // a fresh connection.
+  virtual void on_http1_done(Status status, bool stale) = 0;
 };
 
 class Http1Connection final : public TcpTlsEvents, public Http1ResponseEvents {
@@ -96,7 +96,7 @@ class Http1Connection final : public TcpTlsEvents, public Http1ResponseEvents {
   void connect_next();
   void write_request(const HttpRequest &request, const Url &target);
   // Ends the exchange with an error (if any) and kills the connection.
-  void fail(Status status, bool tls);
+  void fail(Status status);
   void die();
 
   Http1Pool &pool_;

@@ -21,17 +21,6 @@ bool is_token_char(unsigned char c) {
   return c > 0x20 && c < 0x7f && std::strchr("\"(),/:;<=>?@[\\]{}", c) == nullptr;
 }
 
-// True when the comma-separated list `value` holds `token` (case-insensitive).
-bool has_token(std::string_view value, std::string_view token) {
-  while (!value.empty()) {
-    const size_t comma = value.find(',');
-    if (iequals(trim(value.substr(0, comma)), token)) return true;
-    if (comma == std::string_view::npos) break;
-    value.remove_prefix(comma + 1);
-  }
-  return false;
-}
-
 // The last coding of a Transfer-Encoding list.
 std::string_view last_coding(std::string_view value) {
   const size_t comma = value.rfind(',');
@@ -250,8 +239,8 @@ Status Http1ResponseParser::parse_head(Http1ResponseEvents &events, bool *interi
       has_length = true;
       length = v;
     } else if (iequals(f.name, "connection")) {
-      conn_close = conn_close || has_token(f.value, "close");
-      conn_keep = conn_keep || has_token(f.value, "keep-alive");
+      conn_close = conn_close || list_has_token(f.value, "close");
+      conn_keep = conn_keep || list_has_token(f.value, "keep-alive");
     }
   }
   if (r < 0) return fail("bad header field line");

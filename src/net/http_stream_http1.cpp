@@ -49,7 +49,7 @@ bool HttpStreamImpl::on_http1_body(const char *data, size_t len) {
   return take_body(data, len);
 }
 
-void HttpStreamImpl::on_http1_done(Status status, bool stale, bool tls) {
+void HttpStreamImpl::on_http1_done(Status status, bool stale) {
   conn_ = nullptr;
   if (terminal_) return;
   if (cancel_requested_.load()) {
@@ -76,7 +76,6 @@ void HttpStreamImpl::on_http1_done(Status status, bool stale, bool tls) {
     finish(std::move(status), "connect");
     return;
   }
-  (void)tls;
   const char *phase = head_complete_ ? "body" : "first_byte";
   // A malformed response stays PROTOCOL_ERROR (not worth a retry); a dropped one is UNAVAILABLE.
   const StatusCode code =

@@ -77,7 +77,7 @@ class HttpStreamImpl final : public HttpStream, private Http1Exchange {
   void on_http1_header(std::string_view name, std::string_view value) override;
   void on_http1_head_complete() override;
   bool on_http1_body(const char *data, size_t len) override;
-  void on_http1_done(Status status, bool stale, bool tls) override;
+  void on_http1_done(Status status, bool stale) override;
   void release_http1();
   Status transfer_status(CURLcode rc, const char **phase);
   void redact_error_body();

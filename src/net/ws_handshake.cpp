@@ -32,17 +32,6 @@ std::string lower(std::string_view s) {
   return out;
 }
 
-// Does a comma-separated header value hold `token` (case-insensitive)?
-bool has_token(std::string_view value, std::string_view token) {
-  while (!value.empty()) {
-    const size_t comma = value.find(',');
-    if (iequals(trim(value.substr(0, comma)), token)) return true;
-    if (comma == std::string_view::npos) break;
-    value.remove_prefix(comma + 1);
-  }
-  return false;
-}
-
 }  // namespace
 
 std::string ws_make_key() {
@@ -137,7 +126,7 @@ std::string WsHandshakeParser::accepts(std::string_view key, const std::string &
   auto upgrade = find_header(headers_, "upgrade");
   if (!upgrade || !iequals(*upgrade, "websocket")) return "no 'Upgrade: websocket' in the answer";
   auto connection = find_header(headers_, "connection");
-  if (!connection || !has_token(*connection, "upgrade")) return "no 'Connection: upgrade' in the answer";
+  if (!connection || !list_has_token(*connection, "upgrade")) return "no 'Connection: upgrade' in the answer";
   auto accept = find_header(headers_, "sec-websocket-accept");
   if (!accept || *accept != ws_accept_for(key)) return "Sec-WebSocket-Accept does not match the key";
   auto proto = find_header(headers_, "sec-websocket-protocol");

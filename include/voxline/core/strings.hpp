@@ -46,6 +46,9 @@ VOXLINE_API std::string_view trim(std::string_view s) noexcept;
 VOXLINE_API bool iequals(std::string_view a, std::string_view b) noexcept;
 // ASCII case-insensitive prefix test.
 VOXLINE_API bool istarts_with(std::string_view text, std::string_view prefix) noexcept;
+// Does the comma-separated list `list` (an HTTP field value such as Connection's) hold `token`,
+// compared trimmed and case-insensitively?
+VOXLINE_API bool list_has_token(std::string_view list, std::string_view token) noexcept;
 VOXLINE_API std::string to_lower_ascii(std::string_view s);
 VOXLINE_API std::string to_upper_ascii(std::string_view s);
 

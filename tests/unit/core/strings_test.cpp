@@ -25,6 +25,15 @@ TEST_CASE("iequals folds ASCII letters only") {
   CHECK(to_upper_ascii("voxline_log_level") == "VOXLINE_LOG_LEVEL");
 }
 
+TEST_CASE("list_has_token finds a token of a comma-separated field value, trimmed and case-insensitive") {
+  CHECK(list_has_token("keep-alive, Upgrade", "upgrade"));
+  CHECK(list_has_token(" close ", "close"));
+  CHECK(list_has_token("a,,close", "close"));
+  CHECK_FALSE(list_has_token("upgrade-insecure", "upgrade"));  // whole tokens only
+  CHECK_FALSE(list_has_token("", "close"));
+  CHECK_FALSE(list_has_token("keep-alive", "close"));
+}
+
 TEST_CASE("parse_host_port reads names, IPv4 and bracketed IPv6 with or without a port") {
   auto a = parse_host_port("cache.internal", 6379);
   REQUIRE(a.ok());
