@@ -293,8 +293,10 @@ TtsRow tts_row(const std::shared_ptr<Slot> &slot, MetricsRegistry &metrics, int 
 }
 
 std::unique_ptr<bench::ServerChild> sim_child(const std::string &name, const std::string &scenario) {
-  auto child = bench::ServerChild::start("voxline-sim", {VOXLINE_SIM_EXE, "--api-key", "test-key",
-                                                         "--scenario", write_scenario(name, scenario)});
+  const std::string file = write_scenario(name, scenario);
+  auto child = bench::ServerChild::start("voxline-sim",
+                                         {VOXLINE_SIM_EXE, "--api-key", "test-key", "--scenario", file});
+  std::remove(file.c_str());  // read by the time the child listens (or it failed)
   if (!child.ok()) {
     std::fprintf(stderr, "stream_bench: %s\n", child.status().to_string().c_str());
     std::exit(1);
